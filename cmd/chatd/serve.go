@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"chatd/auth"
+	"chatd/migrations"
+	"chatd/server"
+	"chatd/store"
+)
+
+// migrate creates the schema on an empty database, or only checks one that
+// Prisma manages.
+func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL}, time.Now)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := migrations.Migrate(ctx, db.SQL().DB)
+	if err != nil {
+		return err
+	}
+	logger.Info("schema ready", "prisma_managed", res.PrismaManaged, "applied", res.Applied)
+	return nil
+}
+
+// serve wires every part of chatd and runs the listeners until ctx ends,
+// then shuts down within cfg.ShutdownTimeout.
+func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL}, time.Now)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrations.Check(ctx, db.SQL().DB); err != nil {
+		return fmt.Errorf("%w (run `chatd migrate` on an empty database)", err)
+	}
+	signer := auth.NewSigner(cfg.BetterAuthSecret)
+	resolver := auth.NewResolver(signer, db, time.Now)
+
+	origins := cfg.CORSOrigins
+	if origins == nil {
+		origins = server.DefaultOrigins(cfg.BetterAuthURL, cfg.PublicServerURL, cfg.TrustedOrigins)
+	}
+	srv, err := server.New(server.Config{
+		CORSOrigins:    origins,
+		TrustedProxies: cfg.TrustedProxies,
+		NodeEnv:        cfg.NodeEnv,
+		StrictAuth:     cfg.StrictAuth,
+		StaffFallback:  cfg.StaffFallback,
+		UploadsDir:     cfg.UploadsDir,
+		Version:        version,
+	}, server.Deps{Store: db, Resolver: resolver, Logger: logger, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	logger.Info("chatd starting", "version", version, "cors_origins", origins)
+	return listen(ctx, cfg, logger, srv.Handler())
+}
+
+// listen serves handler on PORT and API_PORT (one listener when equal).
+func listen(ctx context.Context, cfg Config, logger *slog.Logger, handler http.Handler) error {
+	ports := []int{cfg.Port}
+	if cfg.APIPort != cfg.Port {
+		ports = append(ports, cfg.APIPort)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, port := range ports {
+		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", addr, err)
+		}
+		hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+		logger.Info("listening", "addr", ln.Addr().String())
+		g.Go(func() error {
+			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			return hs.Shutdown(shutdownCtx)
+		})
+	}
+	return g.Wait()
+}

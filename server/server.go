@@ -1,0 +1,74 @@
+// Package server is chatd's HTTP stack: one Gin engine serving every route
+// the web and native apps call (the old NestJS API and the Next.js auth
+// routes), the Socket.IO endpoint, one CORS policy and one table that turns
+// error kinds into statuses. Handlers decode, validate, call and respond;
+// *gin.Context never leaves this package.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"chatd/auth"
+	"chatd/store"
+)
+
+// Config is the part of chatd's configuration the HTTP stack needs.
+type Config struct {
+	CORSOrigins    []string // the resolved allow-list (see Origins)
+	TrustedProxies []string // IPs or CIDRs whose X-Forwarded-* headers count
+	NodeEnv        string
+	StrictAuth     bool
+	StaffFallback  bool
+	UploadsDir     string
+	Version        string
+}
+
+// Deps are the collaborators the handlers call.
+type Deps struct {
+	Store    *store.DB
+	Resolver *auth.Resolver
+	Sockets  http.Handler // the Socket.IO endpoint, mounted at /socket.io/
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Server owns the Gin engine.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	origins *Origins
+	engine  *gin.Engine
+}
+
+// New builds the engine and its route table.
+func New(cfg Config, deps Deps) (*Server, error) {
+	origins, err := NewOrigins(cfg.CORSOrigins, cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, engine: gin.New()}
+	s.engine.RedirectTrailingSlash = false
+	s.engine.RemoveExtraSlash = false
+	if err := s.engine.SetTrustedProxies(nil); err != nil { // clientIP() below applies TRUSTED_PROXIES itself
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler is the http.Handler for every listener.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// ready reports whether the database answers; used by GET /api/ready.
+func (s *Server) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.deps.Store.Ping(ctx)
+}

@@ -1,0 +1,48 @@
+// Package chat holds the rules of the chat: who a socket is, joining a
+// tenant, presence, sending, deleting, blocking, reporting. It knows nothing
+// of the socket library: the transport hands it a Conn per socket and a Hub
+// for broadcasts, so the engine underneath can be replaced without touching
+// a rule.
+package chat
+
+// Conn is one connected socket as the rules see it. The transport implements
+// it over the socket library.
+type Conn interface {
+	// ID is the Socket.IO socket id (what presence calls socketId).
+	ID() string
+	// Join adds the socket to rooms, cluster-wide visible to Hub.Emit.
+	Join(rooms ...string)
+	// Leave removes the socket from a room.
+	Leave(room string)
+	// Emit sends an event to this socket only.
+	Emit(event string, payload any)
+	// Disconnect closes the socket so that the client sees
+	// "io server disconnect".
+	Disconnect()
+}
+
+// Hub sends to every socket in a room, across every chatd process sharing
+// Redis. Emitting to an empty room does nothing.
+type Hub interface {
+	Emit(room string, event string, payload any)
+}
+
+// Handshake is what a socket presented when it connected: the token found in
+// auth.token, query.token or the session cookie (in that order, "" when
+// none), and the anonymous path's query parameters.
+type Handshake struct {
+	Token      string
+	UserID     string
+	UserAlias  string
+	TenantSlug string
+}
+
+// Identity is who a socket is, decided once at connect and bound to it.
+type Identity struct {
+	UserID    string
+	Alias     string
+	TenantID  *string // the tenant named by query.tenantSlug, or nil
+	Anonymous bool
+	Created   bool // a new anonymous user: emit userCreated
+	Resumed   bool // an existing anonymous user: emit userConfirmed
+}
