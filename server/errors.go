@@ -23,14 +23,14 @@ var statusOf = map[string]int{
 
 // nestReason is the "error" field NestJS puts beside the message.
 var nestReason = map[int]string{
-	http.StatusBadRequest:           "Bad Request",
-	http.StatusUnauthorized:         "Unauthorized",
-	http.StatusForbidden:            "Forbidden",
-	http.StatusNotFound:             "Not Found",
-	http.StatusConflict:             "Conflict",
+	http.StatusBadRequest:            "Bad Request",
+	http.StatusUnauthorized:          "Unauthorized",
+	http.StatusForbidden:             "Forbidden",
+	http.StatusNotFound:              "Not Found",
+	http.StatusConflict:              "Conflict",
 	http.StatusRequestEntityTooLarge: "Payload Too Large",
-	http.StatusTooManyRequests:      "Too Many Requests",
-	http.StatusServiceUnavailable:   "Service Unavailable",
+	http.StatusTooManyRequests:       "Too Many Requests",
+	http.StatusServiceUnavailable:    "Service Unavailable",
 }
 
 // errorStatus maps err to its status, logging internal errors once with
