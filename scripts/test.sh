@@ -15,6 +15,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "services"
 bash scripts/services.sh
 
+step "browser"
+export CHROMIUM_PATH="$(bash scripts/browser.sh)"
+
 step "gofmt and go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './compat/node_modules/*'))
 if [ -n "$unformatted" ]; then echo "gofmt needed on:"; echo "$unformatted"; exit 1; fi
