@@ -1,0 +1,93 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"chatd/auth"
+	"chatd/store"
+)
+
+// The session cookie under its two names (§4.3): the __Secure- one first.
+const (
+	secureSessionCookie = "__Secure-better-auth.session_token"
+	sessionCookie       = "better-auth.session_token"
+)
+
+// sessionCandidates are the request's token candidates in the order of §4.3:
+// the Bearer value, then the prefixed cookie, then the plain one. Empty
+// candidates are left out.
+func sessionCandidates(r *http.Request) []string {
+	var out []string
+	if v := bearerToken(r); v != "" {
+		out = append(out, v)
+	}
+	for _, name := range []string{secureSessionCookie, sessionCookie} {
+		if v := firstCookie(r, name); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// bearerToken is the value after "Bearer " (case-insensitive scheme), or "".
+func bearerToken(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return ""
+	}
+	return strings.TrimSpace(h[7:])
+}
+
+// firstCookie is the first occurrence of name across every Cookie header,
+// with surrounding quotes stripped; "" when absent. It parses by hand because
+// net/http silently drops a value holding a byte it deems invalid (a
+// backslash, an inner quote), which BetterAuth's parser kept.
+func firstCookie(r *http.Request, name string) string {
+	for _, line := range r.Header.Values("Cookie") {
+		for _, part := range strings.Split(line, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.TrimSpace(k) == name {
+				return strings.Trim(strings.TrimSpace(v), `"`)
+			}
+		}
+	}
+	return ""
+}
+
+// presentsSession reports whether the request carries any session candidate,
+// so a route can tell "no credentials" from "credentials that do not resolve".
+func presentsSession(r *http.Request) bool { return len(sessionCandidates(r)) > 0 }
+
+// sessionFrom resolves the request's session (§4.3). ok is false when nothing
+// live was presented; err is non-nil only when the lookup itself failed (the
+// database), which callers answer with a 500. The result is cached on the
+// context so several checks in one request look up once.
+func (s *Server) sessionFrom(c *gin.Context) (su store.SessionUser, ok bool, err error) {
+	const key = "chatd.session"
+	if v, found := c.Get(key); found {
+		cached := v.(sessionResult)
+		return cached.su, cached.ok, nil
+	}
+	candidates := sessionCandidates(c.Request)
+	if len(candidates) == 0 || s.deps.Resolver == nil {
+		return store.SessionUser{}, false, nil
+	}
+	su, err = s.deps.Resolver.Resolve(c.Request.Context(), candidates...)
+	if errors.Is(err, auth.ErrNoSession) {
+		c.Set(key, sessionResult{})
+		return store.SessionUser{}, false, nil
+	} else if err != nil {
+		return store.SessionUser{}, false, err
+	}
+	c.Set(key, sessionResult{su: su, ok: true})
+	return su, true, nil
+}
+
+type sessionResult struct {
+	su store.SessionUser
+	ok bool
+}
