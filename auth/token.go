@@ -52,3 +52,19 @@ func (s Signer) TokenFromCandidate(candidate string) (token string, ok bool) {
 	token, sig := v[:i], v[i+1:]
 	return token, hmac.Equal([]byte(s.Signature(token)), []byte(sig))
 }
+
+// Unsign accepts only the signed form of a cookie value (BetterAuth's
+// getSignedCookie): URL-decoded, "value.signature", signature checked in
+// constant time. dont_remember and the passkey challenge are read this way.
+func (s Signer) Unsign(cookie string) (value string, ok bool) {
+	v, err := url.PathUnescape(cookie)
+	if err != nil {
+		v = cookie
+	}
+	i := strings.LastIndex(v, ".")
+	if i < 1 || len(v)-i-1 != 44 || !strings.HasSuffix(v, "=") {
+		return "", false
+	}
+	value, sig := v[:i], v[i+1:]
+	return value, hmac.Equal([]byte(s.Signature(value)), []byte(sig))
+}

@@ -26,13 +26,15 @@ type Config struct {
 	StaffFallback  bool
 	UploadsDir     string
 	Version        string
+	EmailPassword  bool // BetterAuth emailAndPassword: off in the product, on in tests
 }
 
 // Deps are the collaborators the handlers call.
 type Deps struct {
 	Store    *store.DB
 	Resolver *auth.Resolver
-	Sockets  http.Handler // the Socket.IO endpoint, mounted at /socket.io/
+	Sessions *auth.Sessions // creates sessions and their cookies (BetterAuth's rules)
+	Sockets  http.Handler   // the Socket.IO endpoint, mounted at /socket.io/
 	Logger   *slog.Logger
 	Now      func() time.Time
 }

@@ -2,7 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"chatd"
 )
 
 // Session is a row of "session". Token is the raw token BetterAuth stores.
@@ -42,4 +48,63 @@ func (db *DB) SessionByToken(ctx context.Context, token string) (SessionUser, er
 		return SessionUser{}, notFound("store: session by token", err)
 	}
 	return su, nil
+}
+
+// execer is what single-statement writes need: the pool or a transaction,
+// so a login can create its user and session in one transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// CreateSession inserts s as BetterAuth would: every column written, times
+// in UTC milliseconds, no reliance on defaults.
+func (db *DB) CreateSession(ctx context.Context, s Session) error {
+	return insertSession(ctx, db.db, s)
+}
+
+// CreateSessionTx is CreateSession inside tx.
+func CreateSessionTx(ctx context.Context, tx *sqlx.Tx, s Session) error {
+	return insertSession(ctx, tx, s)
+}
+
+func insertSession(ctx context.Context, q execer, s Session) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO "session" ("id", "userId", "token", "expiresAt", "ipAddress", "userAgent", "createdAt", "updatedAt")
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.ID, s.UserID, s.Token, chatd.DBTime(s.ExpiresAt), s.IPAddress, s.UserAgent,
+		chatd.DBTime(s.CreatedAt), chatd.DBTime(s.UpdatedAt))
+	if err != nil {
+		return writeErr("store: create session", err)
+	}
+	return nil
+}
+
+// RefreshSession moves a session's expiry (get-session's daily refresh).
+func (db *DB) RefreshSession(ctx context.Context, token string, expiresAt, updatedAt time.Time) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE "session" SET "expiresAt" = $2, "updatedAt" = $3 WHERE "token" = $1`,
+		token, chatd.DBTime(expiresAt), chatd.DBTime(updatedAt))
+	if err != nil {
+		return fmt.Errorf("store: refresh session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: refresh session: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteSessionByToken deletes the session with this token, expired or not.
+// A missing row is not an error: sign-out is idempotent.
+func (db *DB) DeleteSessionByToken(ctx context.Context, token string) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM "session" WHERE "token" = $1`, token); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSessionsByUser deletes every session of a user.
+func (db *DB) DeleteSessionsByUser(ctx context.Context, userID string) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM "session" WHERE "userId" = $1`, userID); err != nil {
+		return fmt.Errorf("store: delete sessions of user: %w", err)
+	}
+	return nil
 }

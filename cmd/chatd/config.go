@@ -29,6 +29,7 @@ type Config struct {
 	TrustedProxies   []string
 	SessionExpiresIn time.Duration
 	SessionUpdateAge time.Duration
+	SessionCacheAge  time.Duration // session_data cookie cache lifetime; 0 turns it off
 	UploadsDir       string
 	StaffFallback    bool
 	EmailPassword    bool
@@ -60,6 +61,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TrustedProxies:   e.list("TRUSTED_PROXIES"),
 		SessionExpiresIn: e.seconds("SESSION_EXPIRES_IN", 30*24*time.Hour),
 		SessionUpdateAge: e.seconds("SESSION_UPDATE_AGE", 24*time.Hour),
+		SessionCacheAge:  e.seconds("SESSION_COOKIE_CACHE_MAX_AGE", 300*time.Second),
 		UploadsDir:       e.str("UPLOADS_DIR", e.str("UPLOAD_DIR", "./uploads")),
 		StaffFallback:    e.boolean("STAFF_FALLBACK", true),
 		EmailPassword:    e.boolean("EMAIL_PASSWORD_ENABLED", false),

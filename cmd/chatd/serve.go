@@ -47,6 +47,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	signer := auth.NewSigner(cfg.BetterAuthSecret)
 	resolver := auth.NewResolver(signer, db, time.Now)
+	sessions := auth.NewSessions(db, signer, time.Now, auth.Config{
+		ExpiresIn:     cfg.SessionExpiresIn,
+		UpdateAge:     cfg.SessionUpdateAge,
+		CacheMaxAge:   cfg.SessionCacheAge,
+		SecureCookies: auth.SecureCookies(cfg.BetterAuthURL, cfg.NodeEnv),
+	})
 
 	origins := cfg.CORSOrigins
 	if origins == nil {
@@ -59,8 +65,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		StrictAuth:     cfg.StrictAuth,
 		StaffFallback:  cfg.StaffFallback,
 		UploadsDir:     cfg.UploadsDir,
+		EmailPassword:  cfg.EmailPassword,
 		Version:        version,
-	}, server.Deps{Store: db, Resolver: resolver, Logger: logger, Now: time.Now})
+	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
