@@ -45,22 +45,27 @@ type TransportOptions struct {
 	Logger *slog.Logger
 }
 
-// Transport is the Socket.IO server plus the HTTP handler that fronts it.
+// Transport is the Socket.IO server bound to an Engine.
 type Transport struct {
-	opts    TransportOptions
-	io      *socket.Server
-	handler http.Handler
-	log     *slog.Logger
+	engine *Engine
+	io     *socket.Server
 }
 
 // NewTransport builds a Socket.IO server speaking Engine.IO 4 over polling
 // and websocket (upgrade allowed), without connection-state recovery.
 func NewTransport(opts TransportOptions) *Transport {
 	opts = opts.withDefaults()
-	io := socket.NewServer(nil, serverOptions(opts))
-	t := &Transport{opts: opts, io: io, log: opts.Logger}
-	t.handler = t.guard(io.ServeHandler(nil))
-	return t
+	so := socket.DefaultServerOptions()
+	so.SetServeClient(false)
+	so.SetConnectTimeout(opts.ConnectTimeout)
+	so.SetPath(strings.TrimSuffix(opts.Path, "/"))
+	applyEngineOptions(&so.Options.ServerOptions, opts)
+	// Bind instead of ServeHandler so that the guard in front of the engine
+	// can reach its sessions.
+	io := socket.NewServer(nil, so)
+	e := newEngine(opts, engine.NewServer(so))
+	io.Bind(e.server)
+	return &Transport{engine: e, io: io}
 }
 
 func (o TransportOptions) withDefaults() TransportOptions {
@@ -88,52 +93,19 @@ func (o TransportOptions) withDefaults() TransportOptions {
 	return o
 }
 
-func serverOptions(o TransportOptions) *socket.ServerOptions {
-	so := socket.DefaultServerOptions()
-	so.SetPath(strings.TrimSuffix(o.Path, "/"))
-	so.SetServeClient(false)
-	so.SetPingInterval(o.PingInterval)
-	so.SetPingTimeout(o.PingTimeout)
-	so.SetMaxHttpBufferSize(o.MaxPayload)
-	so.SetConnectTimeout(o.ConnectTimeout)
-	so.SetTransports(types.NewSet(engine.Polling, engine.WebSocket))
-	so.SetAllowUpgrades(true)
-	so.SetAllowEIO3(false)
-	if o.CORSAnyOrigin {
-		so.SetCors(&types.Cors{Origin: "*"})
-	}
-	return so
-}
-
 // IO is the Socket.IO server, for registering namespaces and handlers.
 func (t *Transport) IO() *socket.Server { return t.io }
 
 // Handler serves opts.Path: polling, websocket and the upgrade between them.
-func (t *Transport) Handler() http.Handler { return t.handler }
+func (t *Transport) Handler() http.Handler { return t.engine.Handler() }
 
 // Close disconnects every client and stops the engine.
 func (t *Transport) Close() {
 	t.io.Close(nil)
 }
 
-// guard answers what the library must not see: requests outside the path
-// and handshakes refused by AllowRequest.
-func (t *Transport) guard(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path+"/", t.opts.Path) {
-			http.NotFound(w, r)
-			return
-		}
-		if t.opts.AllowRequest != nil && r.URL.Query().Get("sid") == "" {
-			if err := t.opts.AllowRequest(r); err != nil {
-				t.log.Info("socket handshake refused", slog.String("reason", err.Error()))
-				writeEngineError(w, http.StatusForbidden, 4, "Forbidden")
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+// corsAnyOrigin is the library's CORS answer for the conformance server.
+func corsAnyOrigin() *types.Cors { return &types.Cors{Origin: "*"} }
 
 // writeEngineError answers like the Engine.IO server does: a JSON body with
 // the protocol's error code and a fixed message, never internal text.
