@@ -1,8 +1,6 @@
 package server
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 )
 
@@ -10,9 +8,9 @@ import (
 // in one file per resource (tenants.go, messages.go, auth_*.go, …).
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(s.recoverer(), s.accessLog(), s.cors())
+	e.Use(s.recoverer(), s.accessLog(), s.cors(), s.limitQuery)
 	e.NoRoute(s.notFound)
-	e.NoMethod(s.notFound)
+	e.NoMethod(s.methodNotAllowed)
 
 	// Socket.IO: the engine answers both transports and the upgrade itself.
 	if s.deps.Sockets != nil {
@@ -23,15 +21,30 @@ func (s *Server) routes() {
 	// Anyone: liveness and readiness probes.
 	api.GET("/health", s.health)
 	api.GET("/ready", s.readiness)
-}
 
-func (s *Server) health(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+	// Anyone: the public venue API (NestJS A1–A8, A12, A16; legacy B10/B11).
+	api.GET("", s.root)
+	api.GET("/diag", s.diag)
+	api.GET("/tenants", s.listTenants)
+	api.GET("/tenants/setup-review", s.setupReview)
+	api.GET("/tenants/validate-nas", s.validateNasGet)
+	api.POST("/tenants/validate-nas", s.checkOrigin(true), s.validateNasPost)
+	api.GET("/tenants/:slug", s.getTenant)
+	api.GET("/tenants/:slug/staff", s.tenantStaff)
+	api.GET("/messages", s.roomHistory)
+	api.GET("/uploads/*path", s.serveUpload)
+	api.HEAD("/uploads/*path", s.serveUpload)
+	api.GET("/validate-nas", s.legacyValidateNasGet)
+	api.POST("/validate-nas", s.checkOrigin(false), s.legacyValidateNasPost)
 
-func (s *Server) readiness(c *gin.Context) {
-	if err := s.ready(c.Request.Context()); err != nil {
-		s.log.WarnContext(c.Request.Context(), "not ready", "error", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	// Anyone, but a presented session must be the user named (compat mode,
+	// §9/§21; STRICT_AUTH requires the session): A10, A11, A13, A15.
+	api.POST("/tenants/:slug/feedback", s.checkOrigin(false), s.postFeedback)
+	api.GET("/tenants/:slug/feedback", s.listFeedback)
+	api.GET("/messages/private", s.privateHistory)
+	api.POST("/upload/avatar", s.checkOrigin(true), s.uploadAvatar)
+
+	// A session: tenant admins (A9) and moderators (A14).
+	api.POST("/tenants/:slug", s.checkOrigin(false), s.updateTenant)
+	api.DELETE("/messages/:id", s.checkOrigin(true), s.deleteMessage)
 }

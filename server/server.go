@@ -35,6 +35,7 @@ type Deps struct {
 	Resolver *auth.Resolver
 	Sessions *auth.Sessions // creates sessions and their cookies (BetterAuth's rules)
 	Sockets  http.Handler   // the Socket.IO endpoint, mounted at /socket.io/
+	Messages messageDeleter // the chat service: A14 deletes through it so the room hears messageDeleted
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -46,6 +47,8 @@ type Server struct {
 	log     *slog.Logger
 	origins *Origins
 	engine  *gin.Engine
+
+	feedback *feedbackLimits // A10's per-user and per-IP limits (§8)
 }
 
 // New builds the engine and its route table.
@@ -55,9 +58,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, engine: gin.New()}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, engine: gin.New(),
+		feedback: newFeedbackLimits()}
 	s.engine.RedirectTrailingSlash = false
 	s.engine.RemoveExtraSlash = false
+	s.engine.HandleMethodNotAllowed = true                  // B routes answer 405; notFound turns the rest into 404s
 	if err := s.engine.SetTrustedProxies(nil); err != nil { // clientIP() below applies TRUSTED_PROXIES itself
 		return nil, err
 	}
@@ -66,7 +71,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // Handler is the http.Handler for every listener.
-func (s *Server) Handler() http.Handler { return s.engine }
+func (s *Server) Handler() http.Handler { return tolerateTrailingSlash(s.engine) }
 
 // ready reports whether the database answers; used by GET /api/ready.
 func (s *Server) ready(ctx context.Context) error {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,6 +48,77 @@ func (db *DB) TenantByID(ctx context.Context, id string) (Tenant, error) {
 	err := db.db.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM "Tenant" t WHERE t."id" = $1`, id)
 	if err != nil {
 		return Tenant{}, notFound("store: tenant by id", err)
+	}
+	return t, nil
+}
+
+// Tenants lists every tenant, oldest first (ties by id), so the order is
+// stable where the original's was undefined.
+func (db *DB) Tenants(ctx context.Context) ([]Tenant, error) {
+	tenants := []Tenant{}
+	err := db.db.SelectContext(ctx, &tenants, `SELECT `+tenantColumns+` FROM "Tenant" t ORDER BY t."createdAt" ASC, t."id" ASC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: tenants: %w", err)
+	}
+	return tenants, nil
+}
+
+// CountTenants is count(*) of "Tenant" (the diagnostics probe).
+func (db *DB) CountTenants(ctx context.Context) (int, error) {
+	var n int
+	if err := db.db.GetContext(ctx, &n, `SELECT count(*) FROM "Tenant"`); err != nil {
+		return 0, fmt.Errorf("store: count tenants: %w", err)
+	}
+	return n, nil
+}
+
+// TenantUpdate is a partial update of a tenant: nil fields stay as they are.
+// LogoURL and MenuURL are set to NULL when their Valid is false.
+type TenantUpdate struct {
+	Name            *string
+	LogoURL         *sql.NullString
+	MenuURL         *sql.NullString
+	MenuEnabled     *bool
+	FeedbackEnabled *bool
+	StaffEnabled    *bool
+}
+
+// UpdateTenant applies u to the tenant with this id, stamping updatedAt, and
+// returns the row as stored. An empty update returns the row unchanged.
+func (db *DB) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (Tenant, error) {
+	var sets []string
+	args := []any{id}
+	add := func(column string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf(`%q = $%d`, column, len(args)))
+	}
+	if u.Name != nil {
+		add("name", *u.Name)
+	}
+	if u.LogoURL != nil {
+		add("logoUrl", *u.LogoURL)
+	}
+	if u.MenuURL != nil {
+		add("menuUrl", *u.MenuURL)
+	}
+	if u.MenuEnabled != nil {
+		add("menuEnabled", *u.MenuEnabled)
+	}
+	if u.FeedbackEnabled != nil {
+		add("feedbackEnabled", *u.FeedbackEnabled)
+	}
+	if u.StaffEnabled != nil {
+		add("staffEnabled", *u.StaffEnabled)
+	}
+	if len(sets) == 0 {
+		return db.TenantByID(ctx, id)
+	}
+	add("updatedAt", db.Now())
+	var t Tenant
+	err := db.db.GetContext(ctx, &t, `UPDATE "Tenant" t SET `+strings.Join(sets, ", ")+
+		` WHERE t."id" = $1 RETURNING `+tenantColumns, args...)
+	if err != nil {
+		return Tenant{}, notFound("store: update tenant", err)
 	}
 	return t, nil
 }

@@ -1,0 +1,302 @@
+package server
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"chatd"
+	"chatd/store"
+)
+
+// tenantJSON is every column of "Tenant" except bssid and staticIp, which
+// would tell anyone how a venue's network is recognised (§10, D10).
+type tenantJSON struct {
+	ID              string         `json:"id"`
+	Name            string         `json:"name"`
+	Slug            string         `json:"slug"`
+	Metadata        store.NullJSON `json:"metadata"`
+	LogoURL         *string        `json:"logoUrl"`
+	Address         *string        `json:"address"`
+	Latitude        *float64       `json:"latitude"`
+	Longitude       *float64       `json:"longitude"`
+	MenuEnabled     bool           `json:"menuEnabled"`
+	FeedbackEnabled bool           `json:"feedbackEnabled"`
+	StaffEnabled    bool           `json:"staffEnabled"`
+	MenuURL         *string        `json:"menuUrl"`
+	CreatedAt       string         `json:"createdAt"`
+	UpdatedAt       string         `json:"updatedAt"`
+	Rooms           []roomJSON     `json:"rooms,omitempty"`
+}
+
+type roomJSON struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	Type        string  `json:"type"`
+	TenantID    string  `json:"tenantId"`
+	CreatedAt   string  `json:"createdAt"`
+}
+
+type tenantSummaryJSON struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Slug      string   `json:"slug"`
+	LogoURL   *string  `json:"logoUrl"`
+	Latitude  *float64 `json:"latitude"`
+	Longitude *float64 `json:"longitude"`
+}
+
+func nullString(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func nullFloat(f sql.NullFloat64) *float64 {
+	if !f.Valid {
+		return nil
+	}
+	return &f.Float64
+}
+
+func newTenantJSON(t store.Tenant) tenantJSON {
+	return tenantJSON{ID: t.ID, Name: t.Name, Slug: t.Slug, Metadata: t.Metadata,
+		LogoURL: nullString(t.LogoURL), Address: nullString(t.Address),
+		Latitude: nullFloat(t.Latitude), Longitude: nullFloat(t.Longitude),
+		MenuEnabled: t.MenuEnabled, FeedbackEnabled: t.FeedbackEnabled, StaffEnabled: t.StaffEnabled,
+		MenuURL: nullString(t.MenuURL), CreatedAt: chatd.FormatTime(t.CreatedAt), UpdatedAt: chatd.FormatTime(t.UpdatedAt)}
+}
+
+// listTenants is A3: every tenant as a summary.
+func (s *Server) listTenants(c *gin.Context) {
+	tenants, err := s.deps.Store.Tenants(c.Request.Context())
+	if err != nil {
+		s.nestError(c, err)
+		return
+	}
+	out := make([]tenantSummaryJSON, 0, len(tenants))
+	for _, t := range tenants {
+		out = append(out, tenantSummaryJSON{ID: t.ID, Name: t.Name, Slug: t.Slug, LogoURL: nullString(t.LogoURL),
+			Latitude: nullFloat(t.Latitude), Longitude: nullFloat(t.Longitude)})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// getTenant is A5: the tenant with its rooms, first-created room first.
+func (s *Server) getTenant(c *gin.Context) {
+	ctx := c.Request.Context()
+	slug := c.Param("slug")
+	t, err := s.deps.Store.TenantBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		s.nestError(c, chatd.Errorf(chatd.ENOTFOUND, "Tenant with slug %s not found", slug))
+		return
+	} else if err != nil {
+		s.nestError(c, err)
+		return
+	}
+	rooms, err := s.deps.Store.RoomsByTenant(ctx, t.ID)
+	if err != nil {
+		s.nestError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, withRooms(t, rooms))
+}
+
+// withRooms renders TenantJSON plus "rooms" (always an array).
+func withRooms(t store.Tenant, rooms []store.Room) tenantJSON {
+	j := newTenantJSON(t)
+	j.Rooms = make([]roomJSON, 0, len(rooms))
+	for _, r := range rooms {
+		j.Rooms = append(j.Rooms, roomJSON{ID: r.ID, Name: r.Name, Description: nullString(r.Description),
+			Type: r.Type, TenantID: r.TenantID, CreatedAt: chatd.FormatTime(r.CreatedAt)})
+	}
+	return j
+}
+
+var (
+	slugStrip    = regexp.MustCompile(`[^A-Za-z0-9_\s-]`)
+	slugSeparate = regexp.MustCompile(`[\s_-]+`)
+)
+
+// reviewSlug is the original's slugify: lower-case, trimmed, only word
+// characters, spaces and dashes kept, separators collapsed to one dash.
+func reviewSlug(name string) string {
+	s := strings.TrimSpace(strings.ToLower(name))
+	s = slugSeparate.ReplaceAllString(slugStrip.ReplaceAllString(s, ""), "-")
+	if s = strings.Trim(s, "-"); s == "" {
+		return "app-review-space"
+	}
+	return s
+}
+
+// setupReview is A4: an App Store review tenant bound to the caller's IP.
+// STRICT_AUTH hides it entirely.
+func (s *Server) setupReview(c *gin.Context) {
+	if s.cfg.StrictAuth {
+		s.notFound(c)
+		return
+	}
+	name := c.Query("name")
+	if name == "" {
+		name = "App Review Space"
+	}
+	if len(name) > 200 {
+		s.nestError(c, chatd.Errorf(chatd.EINVALID, "name is too long"))
+		return
+	}
+	t, rooms, err := s.deps.Store.EnsureReviewTenant(c.Request.Context(), name, reviewSlug(name), s.origins.ClientIP(c.Request))
+	if err != nil {
+		s.nestError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, withRooms(t, rooms))
+}
+
+// updateTenant is A9, the merged Nest + Next tenant update: session, tenant
+// admin, then a checked partial update.
+func (s *Server) updateTenant(c *gin.Context) {
+	body, err := readJSONObject(c, tenantBodyLimit)
+	if err != nil {
+		s.bodyErrorNext(c, err)
+		return
+	}
+	su, ok, err := s.sessionFrom(c)
+	if err != nil {
+		s.failNext(c, err, "Failed to update tenant")
+		return
+	} else if !ok {
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
+		return
+	}
+	t, err := s.updateTarget(c, body)
+	if errors.Is(err, store.ErrNotFound) {
+		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "Tenant not found"})
+		return
+	} else if err != nil {
+		s.failNext(c, err, "Failed to update tenant")
+		return
+	}
+	if admin, err := s.isTenantAdmin(c, su.User, t.ID); err != nil {
+		s.failNext(c, err, "Failed to update tenant")
+		return
+	} else if !admin {
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "Forbidden: Admin access required"})
+		return
+	}
+	update, ok := tenantUpdateFrom(body)
+	if !ok {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid request body"})
+		return
+	}
+	t, err = s.deps.Store.UpdateTenant(c.Request.Context(), t.ID, update)
+	if err != nil {
+		s.failNext(c, err, "Failed to update tenant")
+		return
+	}
+	c.JSON(http.StatusOK, newTenantJSON(t))
+}
+
+// updateTarget is the tenant named by the slug, or by body.id when the slug
+// names none (the Nest edit dialog sends the id).
+func (s *Server) updateTarget(c *gin.Context, body jsonObject) (store.Tenant, error) {
+	ctx := c.Request.Context()
+	t, err := s.deps.Store.TenantBySlug(ctx, c.Param("slug"))
+	if !errors.Is(err, store.ErrNotFound) {
+		return t, err
+	}
+	if id, present, ok := body.str("id"); present && ok && id != "" {
+		return s.deps.Store.TenantByID(ctx, id)
+	}
+	return store.Tenant{}, err
+}
+
+// tenantUpdateFrom validates the update fields of A9; ok is false on a wrong
+// type or a URL with a scheme other than data:, https:, http: or a path.
+func tenantUpdateFrom(body jsonObject) (u store.TenantUpdate, ok bool) {
+	name, present, valid := body.str("name")
+	if !valid {
+		return u, false
+	} else if present && name != "" {
+		u.Name = &name
+	}
+	for key, dst := range map[string]**sql.NullString{"logoUrl": &u.LogoURL, "menuUrl": &u.MenuURL} {
+		if _, in := body[key]; !in {
+			continue
+		}
+		v, present, valid := body.str(key)
+		if !valid || (v != "" && !allowedAssetURL(v)) {
+			return u, false
+		}
+		*dst = &sql.NullString{String: v, Valid: present}
+	}
+	for key, dst := range map[string]**bool{"menuEnabled": &u.MenuEnabled, "feedbackEnabled": &u.FeedbackEnabled, "staffEnabled": &u.StaffEnabled} {
+		if _, in := body[key]; !in {
+			continue
+		}
+		v, present, valid := body.boolean(key)
+		if !valid || !present {
+			return u, false
+		}
+		*dst = &v
+	}
+	return u, true
+}
+
+func allowedAssetURL(v string) bool {
+	for _, prefix := range []string{"data:", "https://", "http://", "/"} {
+		if strings.HasPrefix(v, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTenantAdmin is §11: a superadmin, or an ADMIN or OWNER member.
+func (s *Server) isTenantAdmin(c *gin.Context, u store.User, tenantID string) (bool, error) {
+	if isSuperadmin(u) {
+		return true, nil
+	}
+	g, err := s.deps.Store.TenantGrantOf(c.Request.Context(), tenantID, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return g.Role == "ADMIN" || g.Role == "OWNER", nil
+}
+
+// canModerate is §11: a superadmin, an OWNER, ADMIN or MODERATOR member, or
+// a member flagged canModerate.
+func (s *Server) canModerate(c *gin.Context, u store.User, tenantID string) (bool, error) {
+	if isSuperadmin(u) {
+		return true, nil
+	}
+	g, err := s.deps.Store.TenantGrantOf(c.Request.Context(), tenantID, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return g.CanModerate || g.Role == "OWNER" || g.Role == "ADMIN" || g.Role == "MODERATOR", nil
+}
+
+// isSuperadmin reads the role from the session's user row only; the forgeable
+// admin_session cookie of the original is ignored (D19).
+func isSuperadmin(u store.User) bool { return strings.EqualFold(u.Role, "SUPERADMIN") }
+
+// failNext answers an error in the Next.js style, with the route's own fixed
+// message in place of any internal error text.
+func (s *Server) failNext(c *gin.Context, err error, internal string) {
+	status := s.errorStatus(c, err)
+	msg := chatd.ErrorMessage(err)
+	if status >= 500 {
+		msg = internal
+	}
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}
