@@ -112,13 +112,13 @@ func maxAge(cacheControl string, def time.Duration) time.Duration {
 	return def
 }
 
-// IDClaims is the identity an ID token proves. Email is set only when the
-// provider says it is verified.
+// IDClaims is the identity an ID token proves.
 type IDClaims struct {
-	Subject string
-	Email   string
-	Name    string
-	Picture string
+	Subject       string
+	Email         string // as the provider states it, verified or not
+	EmailVerified bool
+	Name          string
+	Picture       string
 }
 
 // IDTokenVerifier checks RS256 ID tokens of one provider.
@@ -175,11 +175,9 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (IDClaims, err
 	if err := v.checkClaims(std); err != nil {
 		return IDClaims{}, err
 	}
-	c := IDClaims{Subject: std.Subject, Name: extra.Name, Picture: extra.Picture}
-	if ev := strings.Trim(string(extra.EmailVerified), `"`); ev == "true" && extra.Email != "" {
-		c.Email = extra.Email
-	}
-	return c, nil
+	verified := strings.Trim(string(extra.EmailVerified), `"`) == "true"
+	return IDClaims{Subject: std.Subject, Email: extra.Email, EmailVerified: verified && extra.Email != "",
+		Name: extra.Name, Picture: extra.Picture}, nil
 }
 
 func (v *IDTokenVerifier) checkClaims(std jwt.Claims) error {
