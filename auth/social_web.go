@@ -123,7 +123,7 @@ func (s *Social) SignIn(ctx context.Context, in SignInInput) (authURL, state str
 // signed cookie carried ("" when missing or badly signed).
 type CallbackInput struct {
 	Provider, Code, State, Error, ErrorDescription, User string
-	CookieState                                       string
+	CookieState                                          string
 }
 
 // CallbackResult is a logged-in user and where to send the browser.
