@@ -1,0 +1,208 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"chatd"
+	"chatd/store"
+)
+
+// Handshake errors, as the transport sends them in CONNECT_ERROR.
+var (
+	ErrInvalidSession = chatd.Errorf(chatd.EUNAUTHORIZED, "invalid session")
+	ErrAuthRequired   = chatd.Errorf(chatd.EUNAUTHORIZED, "authentication required")
+	errUnavailable    = chatd.Errorf(chatd.EUNAVAILABLE, "service unavailable")
+)
+
+// maxIDLen bounds every id a client sends (users are UUIDs or 32-char
+// BetterAuth ids, rooms cuids): longer is malformed.
+const maxIDLen = 128
+
+// socketState is what the rules remember about one connected socket of this
+// process. mu serialises the socket's events.
+type socketState struct {
+	mu          sync.Mutex
+	conn        Conn
+	id          Identity
+	tenant      *joinedTenant // nil until a join succeeds
+	alias       string        // the alias of the last successful join
+	memberRooms map[string]bool
+	lastSent    time.Time // when the last accepted sendMessage took the slot
+	hasSent     bool
+	gone        bool
+}
+
+type joinedTenant struct {
+	ID    string
+	Slug  string
+	Rooms []string
+}
+
+// Authenticate decides who a socket is (socket-contract.md §3). A token must
+// name a live session; without one the socket is an anonymous guest, resumed
+// by query.userId only when that user is anonymous itself.
+func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string) (Identity, error) {
+	tenantID, err := s.tenantIDBySlug(ctx, h.TenantSlug)
+	if err != nil {
+		return Identity{}, err
+	}
+	if h.Token != "" {
+		return s.authenticateToken(ctx, h.Token, tenantID)
+	}
+	alias := SanitizeAlias(h.UserAlias, socketID)
+	if h.UserID != "" && len(h.UserID) <= maxIDLen {
+		u, err := s.store.UserByID(ctx, h.UserID)
+		switch {
+		case err == nil && !u.IsAnonymous:
+			return Identity{}, ErrAuthRequired
+		case err == nil:
+			if u.Name.Valid && u.Name.String != "" {
+				alias = u.Name.String
+			}
+			return Identity{UserID: u.ID, Alias: alias, TenantID: tenantID, Anonymous: true, Resumed: true}, nil
+		case !errors.Is(err, store.ErrNotFound):
+			s.log.Error("handshake user lookup failed", slog.String("error", err.Error()))
+			return Identity{}, errUnavailable
+		}
+	}
+	u, err := s.store.CreateAnonymousUser(ctx, store.NewUUID(), alias)
+	if err != nil {
+		s.log.Error("create anonymous user failed", slog.String("error", err.Error()))
+		return Identity{}, errUnavailable
+	}
+	return Identity{UserID: u.ID, Alias: alias, TenantID: tenantID, Anonymous: true, Created: true}, nil
+}
+
+func (s *Service) authenticateToken(ctx context.Context, token string, tenantID *string) (Identity, error) {
+	su, err := s.sessions.Resolve(ctx, token)
+	if chatd.ErrorCode(err) == chatd.EUNAUTHORIZED {
+		return Identity{}, ErrInvalidSession
+	} else if err != nil {
+		s.log.Error("handshake session lookup failed", slog.String("error", err.Error()))
+		return Identity{}, errUnavailable
+	}
+	alias := "User"
+	if su.User.Name.Valid && su.User.Name.String != "" {
+		alias = su.User.Name.String
+	}
+	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID}, nil
+}
+
+// tenantIDBySlug is the id of the tenant the handshake names, or nil.
+func (s *Service) tenantIDBySlug(ctx context.Context, slug string) (*string, error) {
+	if slug == "" || len(slug) > maxIDLen {
+		return nil, nil
+	}
+	t, err := s.store.TenantBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		s.log.Error("handshake tenant lookup failed", slog.String("error", err.Error()))
+		return nil, errUnavailable
+	}
+	return &t.ID, nil
+}
+
+// Connected greets a socket after its CONNECT ack: a guest learns its user id
+// (userCreated or userConfirmed), and staff join the rooms of every tenant
+// they work for, so they hear room messages before they join a tenant.
+func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
+	sock := &socketState{conn: c, id: id, memberRooms: map[string]bool{}}
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	s.mu.Lock()
+	s.sockets[c.ID()] = sock
+	s.mu.Unlock()
+	greeting := map[string]any{"id": id.UserID, "alias": id.Alias, "tenantId": id.TenantID}
+	switch {
+	case id.Created:
+		c.Emit("userCreated", greeting)
+	case id.Resumed:
+		c.Emit("userConfirmed", greeting)
+	}
+	if id.Anonymous {
+		return
+	}
+	rooms, err := s.store.MemberRoomIDs(ctx, id.UserID)
+	if err != nil {
+		s.log.Error("member rooms lookup failed", slog.String("user_id", id.UserID), slog.String("error", err.Error()))
+		return
+	}
+	if len(rooms) > 0 {
+		c.Join(rooms...)
+	}
+	for _, r := range rooms {
+		sock.memberRooms[r] = true
+	}
+}
+
+// Disconnected forgets a socket. A socket that joined a tenant leaves its
+// presence, and the tenant hears about it; an older socket of the same user
+// then shows again.
+func (s *Service) Disconnected(ctx context.Context, c Conn) {
+	s.mu.Lock()
+	sock := s.sockets[c.ID()]
+	delete(s.sockets, c.ID())
+	s.mu.Unlock()
+	if sock == nil {
+		return
+	}
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	sock.gone = true
+	if sock.tenant == nil {
+		return
+	}
+	if err := s.presence.Remove(ctx, sock.tenant.ID, c.ID()); err != nil {
+		s.log.Error("presence remove failed", slog.String("socket_id", c.ID()), slog.String("error", err.Error()))
+	}
+	s.coalesce.changed(sock.tenant.ID, sock.tenant.Slug)
+}
+
+// SanitizeAlias is the alias rule of socket-contract.md §3: trim, keep
+// letters, digits, space, '-', '_' and accented Latin letters, cut to 30
+// characters, trim again; empty becomes "Guest-" and the socket id's first
+// six characters.
+func SanitizeAlias(alias, socketID string) string {
+	const maxInput = 4096 // anything longer is not an alias; don't scan megabytes
+	if len(alias) > maxInput {
+		alias = alias[:maxInput]
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range trimJS(alias) {
+		if n == 30 {
+			break
+		}
+		if aliasRune(r) {
+			b.WriteRune(r)
+			n++
+		}
+	}
+	out := trimJS(b.String())
+	if out == "" {
+		guest := socketID
+		if len(guest) > 6 {
+			guest = guest[:6]
+		}
+		return "Guest-" + guest
+	}
+	return out
+}
+
+func aliasRune(r rune) bool {
+	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') ||
+		r == ' ' || r == '-' || r == '_' || (r >= 0x00C0 && r <= 0x024F)
+}
+
+// trimJS trims what JavaScript's String.prototype.trim trims: Unicode white
+// space, line terminators and the BOM.
+func trimJS(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' || r == 0x1680 })
+}

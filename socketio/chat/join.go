@@ -1,0 +1,169 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"chatd"
+	"chatd/store"
+)
+
+// Limits on a join's user object. The client sends {id, alias, gender,
+// status?, image?, joinedAt?}; a data: image (up to the packet size) is
+// dropped before anything is kept, the rest must fit in maxUserJSON.
+const (
+	maxUserJSON  = 8 << 10 // bytes of the user object kept in presence
+	maxStatusLen = 200     // runes of user.status
+	maxImageURL  = 2048    // bytes of a stored user.image URL
+)
+
+// join is socket-contract.md §4 "join": bind the socket to a tenant,
+// publish its user in presence and persist the profile it carries.
+func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
+	p, _ := payload.(map[string]any)
+	user, _ := p["user"].(map[string]any)
+	slug, _ := p["tenantSlug"].(string)
+	if user == nil || slug == "" || len(slug) > maxIDLen {
+		return
+	}
+	tenant, err := s.store.TenantBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	} else if err != nil {
+		s.log.Error("join tenant lookup failed", slog.String("error", err.Error()))
+		return
+	}
+	if id, _ := user["id"].(string); id != sock.id.UserID {
+		emitError(sock.conn, "Forbidden")
+		return
+	}
+	alias := SanitizeAlias(stringField(user, "alias"), sock.conn.ID())
+	shown, profile, err := joinUser(user, sock.id.UserID, alias)
+	if err != nil {
+		emitError(sock.conn, "Invalid payload")
+		return
+	}
+	roomList, err := s.store.RoomsByTenant(ctx, tenant.ID)
+	if err != nil {
+		s.log.Error("join rooms lookup failed", slog.String("error", err.Error()))
+		return
+	}
+	rooms := make([]string, len(roomList))
+	for i, r := range roomList {
+		rooms[i] = r.ID
+	}
+	if sock.tenant != nil && sock.alias != alias {
+		s.hub.Emit("tenant:"+tenant.Slug, "newMessage", aliasChangeMessage(sock.alias, alias, tenant.ID, s.now()))
+	}
+	if sock.tenant != nil && sock.tenant.ID != tenant.ID {
+		s.leaveTenant(ctx, sock)
+	}
+	entry := PresenceEntry{SocketID: sock.conn.ID(), UserID: sock.id.UserID, User: shown, Rooms: rooms,
+		JoinedAt: s.joinStamp()}
+	if err := s.presence.Put(ctx, tenant.ID, entry); err != nil {
+		s.log.Error("presence put failed", slog.String("error", err.Error()))
+		return
+	}
+	sock.tenant = &joinedTenant{ID: tenant.ID, Slug: tenant.Slug, Rooms: rooms}
+	sock.alias = alias
+	if err := s.store.UpdateUserProfile(ctx, sock.id.UserID, profile); err != nil {
+		s.log.Error("join profile update failed", slog.String("user_id", sock.id.UserID), slog.String("error", err.Error()))
+	}
+	sock.conn.Join(append([]string{"tenant:" + tenant.Slug, sock.id.UserID}, rooms...)...)
+	blocked, err := s.store.BlockedIDs(ctx, sock.id.UserID)
+	if err != nil {
+		s.log.Error("blocked ids lookup failed", slog.String("error", err.Error()))
+		blocked = []string{}
+	}
+	sock.conn.Emit("blockedUsers", map[string]any{"blockedIds": blocked})
+	s.coalesce.changed(tenant.ID, tenant.Slug)
+}
+
+// joinUser checks the join's user object and returns what presence shows
+// (the object as sent, with the verified id and the sanitised alias, without
+// a data: image or a client-made socketId) and the profile to persist.
+func joinUser(user map[string]any, userID, alias string) (json.RawMessage, store.UserProfile, error) {
+	profile := store.UserProfile{Name: &alias, Status: &sql.NullString{}}
+	shown := make(map[string]any, len(user))
+	for k, v := range user {
+		shown[k] = v
+	}
+	shown["id"], shown["alias"] = userID, alias
+	delete(shown, "socketId")
+	switch status := user["status"].(type) {
+	case nil:
+	case string:
+		if len([]rune(status)) > maxStatusLen {
+			return nil, profile, errors.New("status too long")
+		}
+		profile.Status = &sql.NullString{String: status, Valid: status != ""}
+	default:
+		return nil, profile, errors.New("status is not a string")
+	}
+	switch image := user["image"].(type) {
+	case nil:
+	case string:
+		if strings.HasPrefix(image, "data:") {
+			delete(shown, "image")
+		} else if len(image) <= maxImageURL && isURL(image) {
+			profile.Image = &sql.NullString{String: image, Valid: true}
+		}
+	default:
+		return nil, profile, errors.New("image is not a string")
+	}
+	raw, err := json.Marshal(shown)
+	if err != nil || len(raw) > maxUserJSON {
+		return nil, profile, fmt.Errorf("user object too large or not JSON: %v", err)
+	}
+	return raw, profile, nil
+}
+
+// isURL accepts what the clients store as an avatar: an absolute http(s)
+// URL or a path on this server (/api/uploads/...).
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") ||
+		(strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//"))
+}
+
+// leaveTenant takes a socket out of the tenant it joined before: its
+// presence entry, the lobby and the rooms it did not hold as staff.
+func (s *Service) leaveTenant(ctx context.Context, sock *socketState) {
+	old := sock.tenant
+	if err := s.presence.Remove(ctx, old.ID, sock.conn.ID()); err != nil {
+		s.log.Error("presence remove failed", slog.String("error", err.Error()))
+	}
+	sock.conn.Leave("tenant:" + old.Slug)
+	for _, r := range old.Rooms {
+		if !sock.memberRooms[r] {
+			sock.conn.Leave(r)
+		}
+	}
+	sock.tenant = nil
+	s.coalesce.changed(old.ID, old.Slug)
+}
+
+// aliasChangeMessage is the system message that tells a tenant a user took
+// another alias. It is broadcast, never stored.
+func aliasChangeMessage(oldAlias, newAlias, tenantID string, now time.Time) map[string]any {
+	return map[string]any{
+		"id":           store.NewUUID(),
+		"text":         "L'utente *" + oldAlias + "* ha modificato il suo alias in *" + newAlias + "*",
+		"senderId":     "system",
+		"senderAlias":  "System",
+		"senderGender": "other",
+		"timestamp":    chatd.FormatTime(now),
+		"tenantId":     tenantID,
+	}
+}
+
+// stringField is m[key] when it is a string, else "".
+func stringField(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}

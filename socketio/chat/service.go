@@ -1,0 +1,228 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"chatd/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultPresenceWindow    = 100 * time.Millisecond
+	DefaultMessageInterval   = 500 * time.Millisecond
+	DefaultHeartbeatInterval = 5 * time.Second
+)
+
+// Config tunes the rules. Zero values take the defaults above.
+type Config struct {
+	PresenceWindow  time.Duration // coalescing window of presenceUpdate per tenant
+	MessageInterval time.Duration // per-socket rate limit of sendMessage
+	// HeartbeatInterval is how often the presence store is told this process
+	// is alive (and sweeps entries of processes that died).
+	HeartbeatInterval time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.PresenceWindow <= 0 {
+		c.PresenceWindow = DefaultPresenceWindow
+	}
+	if c.MessageInterval <= 0 {
+		c.MessageInterval = DefaultMessageInterval
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	return c
+}
+
+// Store is what the rules read and write. It is declared here, with only the
+// methods the rules use, so that tests and the rules agree on a small
+// surface; *store.DB satisfies it.
+type Store interface {
+	TenantBySlug(ctx context.Context, slug string) (store.Tenant, error)
+	TenantByID(ctx context.Context, id string) (store.Tenant, error)
+	RoomsByTenant(ctx context.Context, tenantID string) ([]store.Room, error)
+	UserByID(ctx context.Context, id string) (store.User, error)
+	CreateAnonymousUser(ctx context.Context, id, name string) (store.User, error)
+	UpdateUserProfile(ctx context.Context, id string, p store.UserProfile) error
+	MemberRoomIDs(ctx context.Context, userID string) ([]string, error)
+	CanModerate(ctx context.Context, userID, tenantID string) (bool, error)
+	CreateMessage(ctx context.Context, m store.Message) error
+	DeleteMessage(ctx context.Context, id, tenantID string) (bool, error)
+	BlockUser(ctx context.Context, userID, blockedID string) error
+	UnblockUser(ctx context.Context, userID, blockedID string) error
+	BlockedIDs(ctx context.Context, userID string) ([]string, error)
+	BlockedEitherWay(ctx context.Context, a, b string) (bool, error)
+	CreateReport(ctx context.Context, r store.Report) (store.Report, error)
+	HideConversation(ctx context.Context, userID, peerID, tenantID string) error
+}
+
+// SessionResolver turns a handshake token into a live session;
+// *auth.Resolver satisfies it. It returns an error whose chatd code is
+// EUNAUTHORIZED when no live session matches.
+type SessionResolver interface {
+	Resolve(ctx context.Context, candidates ...string) (store.SessionUser, error)
+}
+
+// Deps are the rules' collaborators.
+type Deps struct {
+	Store    Store
+	Sessions SessionResolver
+	Hub      Hub
+	Presence PresenceStore // nil: in-memory, for a single process
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Service is the chat rules for every socket of this process.
+type Service struct {
+	cfg      Config
+	store    Store
+	sessions SessionResolver
+	hub      Hub
+	presence PresenceStore
+	log      *slog.Logger
+	now      func() time.Time
+	handlers map[string]func(context.Context, *socketState, any)
+
+	mu       sync.Mutex
+	sockets  map[string]*socketState
+	lastJoin int64 // unix nanos of the latest join, kept strictly increasing
+
+	coalesce *coalescer
+	stop     chan struct{}
+	done     sync.WaitGroup
+	closeMu  sync.Once
+}
+
+// NewService returns the rules, running the presence heartbeat until Close.
+func NewService(cfg Config, deps Deps) *Service {
+	s := &Service{
+		cfg: cfg.withDefaults(), store: deps.Store, sessions: deps.Sessions, hub: deps.Hub,
+		presence: deps.Presence, log: deps.Logger, now: deps.Now,
+		sockets: map[string]*socketState{}, stop: make(chan struct{}),
+	}
+	if s.presence == nil {
+		s.presence = NewMemoryPresence()
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.handlers = map[string]func(context.Context, *socketState, any){
+		"join":             s.join,
+		"sendMessage":      s.sendMessage,
+		"deleteMessage":    s.deleteMessage,
+		"blockUser":        s.blockUser,
+		"unblockUser":      s.unblockUser,
+		"reportUser":       s.reportUser,
+		"hideConversation": s.hideConversation,
+	}
+	s.coalesce = newCoalescer(s.cfg.PresenceWindow, s.flushPresence)
+	s.done.Add(1)
+	go s.heartbeat()
+	return s
+}
+
+// Events lists the client → server events the rules handle; the transport
+// ignores every other event.
+func (s *Service) Events() []string {
+	return []string{"join", "sendMessage", "deleteMessage", "blockUser", "unblockUser", "reportUser", "hideConversation"}
+}
+
+// Handle runs one client event. Events of one socket run one at a time, in
+// arrival order. A panic is logged and swallowed: one bad payload must not
+// take the process (and every other user's socket) down.
+func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) {
+	h, ok := s.handlers[event]
+	if !ok {
+		return
+	}
+	sock := s.socket(c.ID())
+	if sock == nil {
+		return
+	}
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("chat handler panic", slog.String("event", event), slog.String("socket_id", c.ID()),
+				slog.String("panic", fmt.Sprint(r)), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	if sock.gone {
+		return
+	}
+	var payload any
+	if len(args) > 0 {
+		payload = args[0]
+	}
+	h(ctx, sock, payload)
+}
+
+// Close stops the presence timers and the heartbeat. Sockets still
+// connected keep their presence entries until they disconnect.
+func (s *Service) Close() {
+	s.closeMu.Do(func() {
+		close(s.stop)
+		s.coalesce.close()
+		s.done.Wait()
+	})
+}
+
+func (s *Service) socket(id string) *socketState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sockets[id]
+}
+
+// joinStamp orders joins: the newest join of a user is the one presence
+// shows. It comes from the injected clock but never repeats, so two joins
+// in the same clock tick still have an order.
+func (s *Service) joinStamp() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stamp := s.now().UnixNano()
+	if stamp <= s.lastJoin {
+		stamp = s.lastJoin + 1
+	}
+	s.lastJoin = stamp
+	return stamp
+}
+
+// heartbeat keeps this process's presence alive in a shared store and
+// publishes an update for every tenant that lost the entries of a dead
+// process.
+func (s *Service) heartbeat() {
+	defer s.done.Done()
+	t := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HeartbeatInterval)
+		changed, err := s.presence.Heartbeat(ctx)
+		cancel()
+		if err != nil {
+			s.log.Warn("presence heartbeat failed", slog.String("error", err.Error()))
+		}
+		for _, tenantID := range changed {
+			s.coalesce.changed(tenantID, "")
+		}
+	}
+}
+
+// emitError sends the client-safe error event to one socket.
+func emitError(c Conn, message string) {
+	c.Emit("error", map[string]any{"message": message})
+}
