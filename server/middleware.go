@@ -59,6 +59,7 @@ func (s *Server) cors() gin.HandlerFunc {
 		if origin != "" {
 			c.Header("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 		}
+		c.Writer.Header().Del("Allow") // set by gin's 405 path, which every OPTIONS takes
 		c.AbortWithStatus(http.StatusNoContent)
 	}
 }
@@ -169,8 +170,12 @@ func (s *Server) notFound(c *gin.Context) {
 		c.AbortWithStatus(http.StatusNotFound)
 		return
 	}
+	raw := c.Request.RequestURI // as sent, before the trailing slash was tolerated
+	if raw == "" || !strings.HasPrefix(raw, "/") {
+		raw = c.Request.URL.RequestURI()
+	}
 	c.AbortWithStatusJSON(http.StatusNotFound, nestBody(http.StatusNotFound,
-		fmt.Sprintf("Cannot %s %s", c.Request.Method, c.Request.URL.RequestURI())))
+		fmt.Sprintf("Cannot %s %s", c.Request.Method, raw)))
 }
 
 // nextRoutes are the paths the Next.js route handlers served (B1–B11). A
