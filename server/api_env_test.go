@@ -102,7 +102,9 @@ func (e *apiEnv) do(r apiReq) *httptest.ResponseRecorder {
 	return w
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 // assertJSON fails unless body is JSON equal to want (key order ignored).
 func assertJSON(t *testing.T, got []byte, want string) {
