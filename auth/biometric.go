@@ -23,7 +23,6 @@ var (
 	ErrBiometricMissing  = chatd.Errorf(chatd.EINVALID, "Missing credentials")
 	ErrBiometricInvalid  = chatd.Errorf(chatd.EUNAUTHORIZED, "Invalid biometric token")
 	ErrBiometricMismatch = chatd.Errorf(chatd.EUNAUTHORIZED, "Identifier mismatch")
-	ErrBiometricLimited  = chatd.Errorf(chatd.ERATELIMIT, "Troppi tentativi. Riprova più tardi.")
 )
 
 // BiometricStore is what the biometric flows need from the database.
@@ -69,11 +68,11 @@ func (b *Biometric) Setup(ctx context.Context, userID, deviceID string) (string,
 	return raw, nil
 }
 
-// Login checks the per-IP limit, the token and the identifier (the user's
+// Login checks the per-IP limit (a *RateLimitError), the token and the identifier (the user's
 // phone number or email, exactly) and returns the user to log in.
 func (b *Biometric) Login(ctx context.Context, token, identifier, deviceID, clientIP string) (store.User, error) {
-	if ok, _ := b.perIP.Allow(clientIP, b.now()); !ok {
-		return store.User{}, ErrBiometricLimited
+	if ok, wait := b.perIP.Allow(clientIP, b.now()); !ok {
+		return store.User{}, &RateLimitError{RetryAfter: retrySeconds(wait)}
 	}
 	if token == "" || identifier == "" {
 		return store.User{}, ErrBiometricMissing

@@ -22,6 +22,7 @@ type Logins struct {
 	Biometric *auth.Biometric
 	Passkeys  *auth.Passkeys
 	Social    *auth.Social
+	BaseURL   string // BETTER_AUTH_URL: OAuth redirects and the error page URL
 }
 
 // nativeSessionLifetime is the lifetime of sessions the native-app logins
@@ -153,4 +154,37 @@ func (s *Server) nativeSession(c *gin.Context, userID, internal string) (store.S
 	}
 	s.setSessionCookie(c, sess, nativeSessionLifetime)
 	return sess, true
+}
+
+// loginRoutes registers the login methods of Logins; a method left nil is
+// not served (its paths fall through to the unknown-route 404).
+func (s *Server) loginRoutes(api *gin.RouterGroup) {
+	l := s.deps.Logins
+	ba := api.Group("/auth")
+	// Anyone: the native-app logins (Next.js custom routes, Next error style).
+	if l.OTP != nil {
+		ba.POST("/otp/send", s.checkOrigin(false), s.otpSend)
+		ba.POST("/otp/verify", s.checkOrigin(false), s.otpVerify)
+	}
+	if l.Biometric != nil {
+		ba.POST("/biometric/setup", s.checkOrigin(false), s.biometricSetup)
+		ba.POST("/biometric/login", s.checkOrigin(false), s.biometricLogin)
+	}
+	if l.Social != nil {
+		ba.POST("/social/native", s.checkOrigin(false), s.socialNative)
+		// BetterAuth's web flow: origin-checked, rate-limited like every /sign-in/*.
+		ba.POST("/sign-in/social", s.baOriginCheck(), s.authRateLimit(), s.socialSignIn)
+		ba.GET("/callback/:provider", s.socialCallback)
+		ba.POST("/callback/:provider", s.socialCallbackPost) // Apple's cross-site form_post: exempt (§6)
+	}
+	if l.Passkeys != nil {
+		ba.GET("/passkey/generate-register-options", s.passkeyRegisterOptions)
+		ba.GET("/passkey/generate-authenticate-options", s.passkeyAuthenticateOptions)
+		ba.GET("/passkey/list-user-passkeys", s.passkeyList)
+		post := ba.Group("/passkey", s.baOriginCheck())
+		post.POST("/verify-registration", s.passkeyVerifyRegistration)
+		post.POST("/verify-authentication", s.passkeyVerifyAuthentication)
+		post.POST("/delete-passkey", s.passkeyDelete)
+		post.POST("/update-passkey", s.passkeyUpdate)
+	}
 }
