@@ -47,4 +47,7 @@ func (s *Server) routes() {
 	// A session: tenant admins (A9) and moderators (A14).
 	api.POST("/tenants/:slug", s.checkOrigin(false), s.updateTenant)
 	api.DELETE("/messages/:id", s.checkOrigin(true), s.deleteMessage)
+
+	// BetterAuth (C1–C4, C8–C11) and the custom session routes (B5–B7, B9).
+	s.authRoutes(api)
 }

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"chatd/auth"
+)
+
+// Limits on what a sign-up may carry.
+const (
+	maxNameLength  = 100
+	maxImageLength = 2048
+)
+
+// signUpEmail is C11 POST /sign-up/email: behind EMAIL_PASSWORD_ENABLED,
+// off in the product (400, as BetterAuth answers there).
+func (s *Server) signUpEmail(c *gin.Context) {
+	if !s.cfg.EmailPassword {
+		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_SIGN_UP_IS_NOT_ENABLED", "Email and password sign up is not enabled")
+		return
+	}
+	body, ok := s.readBABody(c, true)
+	if !ok {
+		return
+	}
+	in, field := signUpFrom(body)
+	if field != "" {
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body."+field+"] Invalid input")
+		return
+	}
+	if !s.callbackAllowed(c, body) {
+		return
+	}
+	previous, err := s.currentSession(c)
+	if err != nil {
+		s.baInternal(c, "sign up failed", err)
+		return
+	}
+	su, err := s.logins().SignUpEmail(c.Request.Context(), in, s.client(c))
+	if err != nil {
+		s.baFail(c, "sign up failed", err)
+		return
+	}
+	s.linkAnonymous(c, previous, su.User)
+	s.setSessionCookies(c, su, s.deps.Sessions.Config().ExpiresIn, !in.RememberMe)
+	s.respondSignedIn(c, su, nil)
+}
+
+// signUpFrom reads sign-up's fields; field names the first invalid one.
+func signUpFrom(body jsonObject) (in auth.SignUp, field string) {
+	var present, ok bool
+	if in.Name, present, ok = body.str("name"); !present || !ok || len(in.Name) > maxNameLength {
+		return in, "name"
+	}
+	if in.Email, present, ok = body.str("email"); !present || !ok {
+		return in, "email"
+	}
+	if in.Password, present, ok = body.str("password"); !present || !ok {
+		return in, "password"
+	}
+	if img, present, ok := body.str("image"); !ok || len(img) > maxImageLength {
+		return in, "image"
+	} else if present {
+		in.Image = &img
+	}
+	in.RememberMe = true
+	if rm, present, ok := body.boolean("rememberMe"); !ok {
+		return in, "rememberMe"
+	} else if present {
+		in.RememberMe = rm
+	}
+	return in, ""
+}
+
+// signInEmail is C10 POST /sign-in/email.
+func (s *Server) signInEmail(c *gin.Context) {
+	if !s.cfg.EmailPassword {
+		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_IS_NOT_ENABLED", "Email and password is not enabled")
+		return
+	}
+	body, ok := s.readBABody(c, true)
+	if !ok {
+		return
+	}
+	email, ePresent, eOK := body.str("email")
+	password, pPresent, pOK := body.str("password")
+	rememberMe, rPresent, rOK := body.boolean("rememberMe")
+	switch {
+	case !ePresent || !eOK:
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.email] Invalid input")
+		return
+	case !pPresent || !pOK || len(password) > 4*auth.MaxPasswordLength:
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.password] Invalid input")
+		return
+	case !rOK:
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.rememberMe] Invalid input")
+		return
+	}
+	if !rPresent {
+		rememberMe = true
+	}
+	if !s.callbackAllowed(c, body) {
+		return
+	}
+	previous, err := s.currentSession(c)
+	if err != nil {
+		s.baInternal(c, "sign in failed", err)
+		return
+	}
+	su, err := s.logins().SignInEmail(c.Request.Context(), email, password, rememberMe, s.client(c))
+	if err != nil {
+		s.baFail(c, "sign in failed", err)
+		return
+	}
+	s.linkAnonymous(c, previous, su.User)
+	s.setSessionCookies(c, su, s.deps.Sessions.Config().ExpiresIn, !rememberMe)
+	extra := map[string]any{"redirect": false}
+	if cb, present, _ := body.str("callbackURL"); present && cb != "" {
+		extra = map[string]any{"redirect": true, "url": cb}
+		c.Header("Location", cb)
+	}
+	s.respondSignedIn(c, su, extra)
+}
+
+// callbackAllowed checks callbackURL (§6): a relative path ("/x", not
+// "//x") or an absolute URL of an allowed origin; otherwise 403
+// INVALID_CALLBACKURL, and false.
+func (s *Server) callbackAllowed(c *gin.Context, body jsonObject) bool {
+	cb, present, ok := body.str("callbackURL")
+	if !present {
+		return true
+	}
+	if ok && safeCallback(c.Request, cb, s.origins) {
+		return true
+	}
+	baError(c, http.StatusForbidden, "INVALID_CALLBACKURL", "Invalid callbackURL")
+	return false
+}
+
+func safeCallback(r *http.Request, cb string, origins *Origins) bool {
+	if strings.HasPrefix(cb, "/") {
+		return !strings.HasPrefix(cb, "//") && !strings.HasPrefix(cb, `/\`)
+	}
+	u, err := url.Parse(cb)
+	return err == nil && u.Scheme != "" && u.Host != "" && origins.Allowed(r, u.Scheme+"://"+u.Host)
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+)
+
+// baError answers in BetterAuth 1.4.18's error style: {"code","message"}
+// (code first, as better-call 1.1.8 writes it).
+func baError(c *gin.Context, status int, code, message string) {
+	body, _ := json.Marshal(struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{code, message})
+	c.Data(status, "application/json", body)
+	c.Abort()
+}
+
+// baUnauthorized is 1.4.18's sessionMiddleware 401: an empty body with a
+// JSON content type.
+func baUnauthorized(c *gin.Context) {
+	c.Header("Content-Type", "application/json")
+	c.AbortWithStatus(http.StatusUnauthorized)
+}
+
+// baInternal is the answer to a failure the client cannot fix; the cause
+// is logged, never sent.
+func (s *Server) baInternal(c *gin.Context, what string, err error) {
+	s.log.ErrorContext(c.Request.Context(), what, "path", c.Request.URL.Path, "error", err)
+	baError(c, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+}
+
+// requestOrigin is the Origin header or, when it is missing or "null", the
+// origin of the Referer; "" when neither names one.
+func requestOrigin(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		return o
+	}
+	ref := r.Header.Get("Referer")
+	if ref == "" || ref == "null" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// baOriginCheck is BetterAuth's CSRF check for its POST endpoints (§6): a
+// request that carries cookies must name an origin, and an allowed one (the
+// allow-list or its own origin). Requests without cookies pass: that is how
+// native apps and servers call.
+func (s *Server) baOriginCheck() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Header.Get("Cookie") == "" {
+			return
+		}
+		origin := requestOrigin(c.Request)
+		if origin == "" {
+			baError(c, http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+			return
+		}
+		if !s.origins.Allowed(c.Request, origin) {
+			baError(c, http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
+		}
+	}
+}
+
+var (
+	errBAMediaType = errors.New("unsupported media type")
+	errBANotObject = errors.New("body must be an object")
+)
+
+// readBABody reads a BetterAuth POST body as better-call does: empty is
+// {}, JSON must be an object, and a body of another content type is 415
+// (form posts only where formOK). It answers the error itself; ok is false
+// then.
+func (s *Server) readBABody(c *gin.Context, formOK bool) (obj jsonObject, ok bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, jsonBodyLimit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			baError(c, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body too large")
+		} else {
+			baError(c, http.StatusBadRequest, "INVALID_JSON_BODY", "Invalid JSON body")
+		}
+		return nil, false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return jsonObject{}, true
+	}
+	obj, err = decodeBABody(c.Request.Header.Get("Content-Type"), data, formOK)
+	switch {
+	case errors.Is(err, errBAMediaType):
+		allowed := "application/json"
+		if formOK {
+			allowed = "application/x-www-form-urlencoded, application/json"
+		}
+		baError(c, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			`Content-Type "`+mediaType(c.Request.Header.Get("Content-Type"))+`" is not allowed. Allowed types: `+allowed)
+	case errors.Is(err, errBANotObject):
+		baError(c, http.StatusBadRequest, "BODY_MUST_BE_AN_OBJECT", "Body must be an object")
+	case err != nil:
+		baError(c, http.StatusBadRequest, "INVALID_JSON_BODY", "Invalid JSON body")
+	default:
+		return obj, true
+	}
+	return nil, false
+}
+
+func decodeBABody(contentType string, data []byte, formOK bool) (jsonObject, error) {
+	switch mt := mediaType(contentType); {
+	case mt == "application/json" || mt == "":
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return nil, err
+		}
+		if _, isObj := v.(map[string]any); !isObj {
+			return nil, errBANotObject
+		}
+		var obj jsonObject
+		return obj, json.Unmarshal(data, &obj)
+	case mt == "application/x-www-form-urlencoded" && formOK:
+		vals, err := url.ParseQuery(string(data))
+		if err != nil {
+			return nil, err
+		}
+		obj := jsonObject{}
+		for k := range vals {
+			obj[k], _ = json.Marshal(vals.Get(k))
+		}
+		return obj, nil
+	default:
+		return nil, errBAMediaType
+	}
+}
+
+func mediaType(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return contentType
+	}
+	return mt
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/gin-gonic/gin"
+
+	"chatd"
+	"chatd/auth"
+	"chatd/store"
+)
+
+// getSession is C1, BetterAuth's GET /get-session on the database path:
+// null when signed out, the refresh rule, cookies re-issued on refresh, the
+// session_data cache written on every answer with a session.
+func (s *Server) getSession(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	noRefresh := c.Query("disableRefresh") == "true" || s.dontRemember(c.Request)
+	sawToken := false
+	for _, candidate := range sessionCandidates(c.Request) {
+		token, ok := s.deps.Sessions.Signer().TokenFromCandidate(candidate)
+		if !ok {
+			continue // a bad signature clears nothing
+		}
+		lk, err := s.deps.Sessions.Get(c.Request.Context(), token, noRefresh)
+		if errors.Is(err, auth.ErrSessionGone) {
+			sawToken = true
+			continue
+		} else if err != nil {
+			s.baInternal(c, "get session failed", err)
+			return
+		}
+		if lk.Refreshed {
+			s.addSetCookies(c, s.deps.Sessions.SessionTokenCookie(lk.Session.Token, s.deps.Sessions.Config().ExpiresIn))
+		}
+		s.addSetCookies(c, s.deps.Sessions.CacheCookies(lk.SessionUser, s.dontRemember(c.Request), requestCookieNames(c.Request))...)
+		c.Data(http.StatusOK, "application/json", auth.SessionUserJSON(lk.SessionUser))
+		return
+	}
+	if sawToken {
+		s.clearSessionCookies(c)
+	}
+	c.Data(http.StatusOK, "application/json", []byte("null"))
+}
+
+// deleteSessions deletes the session of every token the request presents
+// (Bearer and both cookies, signed or raw), expired or not.
+func (s *Server) deleteSessions(c *gin.Context) error {
+	for _, candidate := range sessionCandidates(c.Request) {
+		token, ok := s.deps.Sessions.Signer().TokenFromCandidate(candidate)
+		if !ok {
+			continue
+		}
+		if err := s.deps.Sessions.Delete(c.Request.Context(), token); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signOut is C3: end the presented sessions, delete the cookies, always
+// {"success":true}.
+func (s *Server) signOut(c *gin.Context) {
+	if _, ok := s.readBABody(c, false); !ok {
+		return
+	}
+	if err := s.deleteSessions(c); err != nil {
+		s.baInternal(c, "sign out failed", err)
+		return
+	}
+	s.clearSessionCookies(c)
+	c.JSON(http.StatusOK, gin.H{"success": true})
+}
+
+// logout is B5, the old custom route: like sign-out, in the Next.js error
+// style, never 401.
+func (s *Server) logout(c *gin.Context) {
+	if err := s.deleteSessions(c); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "logout failed", "error", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Logout failed"})
+		return
+	}
+	s.clearSessionCookies(c)
+	c.JSON(http.StatusOK, gin.H{"success": true})
+}
+
+// debugUser is the one view of the caller's own user that B9 shows: never
+// the session, the token, role or emailVerified.
+type debugUser struct {
+	ID          string  `json:"id"`
+	Name        *string `json:"name"`
+	Email       *string `json:"email"`
+	Image       *string `json:"image"`
+	PhoneNumber *string `json:"phoneNumber"`
+	Gender      *string `json:"gender"`
+	Status      *string `json:"status"`
+	IsAnonymous bool    `json:"isAnonymous"`
+	CreatedAt   string  `json:"createdAt"`
+}
+
+// debugSession is B9 GET /api/debug-session.
+func (s *Server) debugSession(c *gin.Context) {
+	su, ok, err := s.sessionFrom(c)
+	if err != nil {
+		s.log.ErrorContext(c.Request.Context(), "debug session failed", "error", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+		return
+	}
+	if !ok {
+		c.JSON(http.StatusOK, gin.H{"authenticated": false, "user": nil})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"authenticated": true, "user": newDebugUser(su.User)})
+}
+
+func newDebugUser(u store.User) debugUser {
+	return debugUser{
+		ID: u.ID, Name: nullString(u.Name), Email: nullString(u.Email), Image: nullString(u.Image),
+		PhoneNumber: nullString(u.PhoneNumber), Gender: nullString(u.Gender), Status: nullString(u.Status),
+		IsAnonymous: u.IsAnonymous, CreatedAt: chatd.FormatTime(u.CreatedAt),
+	}
+}
+
+// authOK is C9 GET /api/auth/ok.
+func (s *Server) authOK(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) }
+
+var errorCodeRe = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
+
+// authErrorPage is C8 GET /api/auth/error: a redirect home in production,
+// a minimal page elsewhere, as BetterAuth did.
+func (s *Server) authErrorPage(c *gin.Context) {
+	code := c.Query("error")
+	if len(code) > 200 || !errorCodeRe.MatchString(code) {
+		code = "UNKNOWN"
+	}
+	desc := c.Query("error_description")
+	if len(desc) > 1000 {
+		desc = desc[:1000]
+	}
+	if s.cfg.NodeEnv == "production" {
+		q := url.Values{"error": {code}}
+		if desc != "" {
+			q.Set("error_description", desc)
+		}
+		c.Redirect(http.StatusFound, "/?"+q.Encode())
+		return
+	}
+	page := fmt.Sprintf(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Error</title></head>`+
+		`<body><h1>Authentication error</h1><p><code>%s</code></p><p>%s</p><p><a href="/">Go home</a></p></body></html>`,
+		html.EscapeString(code), html.EscapeString(desc))
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(page))
+}
