@@ -30,6 +30,7 @@ type Config struct {
 	SessionExpiresIn time.Duration
 	SessionUpdateAge time.Duration
 	SessionCacheAge  time.Duration // session_data cookie cache lifetime; 0 turns it off
+	Logins           LoginConfig   // phone OTP, SMS, biometric, passkey and social logins (logins.go)
 	UploadsDir       string
 	StaffFallback    bool
 	EmailPassword    bool
@@ -72,6 +73,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.TrustedProxies == nil {
 		c.TrustedProxies = []string{"127.0.0.0/8", "::1/128"}
 	}
+	c.Logins = loadLoginConfig(&e, c.Production())
 	e.require(c.DatabaseURL != "", "DATABASE_URL is required (postgresql://user:pass@host:5432/db)")
 	e.require(c.BetterAuthSecret != "", "BETTER_AUTH_SECRET is required (the same secret the BetterAuth server signs cookies with)")
 	development := c.NodeEnv == "development" || c.NodeEnv == "test"

@@ -58,6 +58,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if origins == nil {
 		origins = server.DefaultOrigins(cfg.BetterAuthURL, cfg.PublicServerURL, cfg.TrustedOrigins)
 	}
+	logins, err := buildLogins(cfg, db, logger)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		CORSOrigins:    origins,
 		TrustedProxies: cfg.TrustedProxies,
@@ -67,7 +71,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		UploadsDir:     cfg.UploadsDir,
 		EmailPassword:  cfg.EmailPassword,
 		Version:        version,
-	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logger: logger, Now: time.Now})
+	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
