@@ -50,4 +50,6 @@ func (s *Server) routes() {
 
 	// BetterAuth (C1–C4, C8–C11) and the custom session routes (B5–B7, B9).
 	s.authRoutes(api)
+	// The login methods: phone OTP, biometric, social and passkeys (B1–B4, B8, C5–C7, C12–C18).
+	s.loginRoutes(api)
 }
