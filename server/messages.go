@@ -13,14 +13,20 @@ import (
 	"chatd/store"
 )
 
+// forbiddenMismatch is the 403 of a session that is not the userId named
+// (A13, A15): Nest's ForbiddenException('Forbidden'), whose "error" is kept
+// even though it repeats the message.
+var forbiddenMismatch = gin.H{"message": "Forbidden", "error": "Forbidden", "statusCode": http.StatusForbidden}
+
 // historyWindow is how far back history goes when the client gives no since.
 const historyWindow = 48 * time.Hour
 
-// messageDeleter is the chat service's delete, the one the socket event
+// messageDeleter is the chat service's delete rule, the one the socket event
 // deleteMessage runs: it deletes within the tenant and tells the room
 // (messageDeleted), so an HTTP delete is seen live like a socket one.
+// *chat.Service implements it; deleted reports whether a row went away.
 type messageDeleter interface {
-	DeleteMessage(ctx context.Context, userID, tenantSlug, messageID, roomID string) error
+	RemoveMessage(ctx context.Context, userID, tenantSlug, messageID, roomID string) (deleted bool, err error)
 }
 
 // messageJSON is every column of "Message" plus timestamp (= createdAt), which
@@ -121,7 +127,7 @@ func (s *Server) privateHistory(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusUnauthorized, nestBody(http.StatusUnauthorized, "Unauthorized"))
 		return
 	case hasSession && userID != "" && userID != su.User.ID:
-		c.AbortWithStatusJSON(http.StatusForbidden, nestBody(http.StatusForbidden, "Forbidden"))
+		c.AbortWithStatusJSON(http.StatusForbidden, forbiddenMismatch)
 		return
 	case s.cfg.StrictAuth && userID == "":
 		userID = su.User.ID
@@ -195,7 +201,8 @@ func (s *Server) moderatedTenant(c *gin.Context, u store.User) (store.Tenant, bo
 }
 
 // deleteTenantMessage deletes through the chat service when it is wired, so
-// the room hears messageDeleted; otherwise straight from the store.
+// the room hears messageDeleted; otherwise straight from the store. The
+// message is looked up first for the room the broadcast goes to.
 func (s *Server) deleteTenantMessage(c *gin.Context, userID string, t store.Tenant, id string) (bool, error) {
 	ctx := c.Request.Context()
 	if s.deps.Messages == nil {
@@ -211,8 +218,9 @@ func (s *Server) deleteTenantMessage(c *gin.Context, userID string, t store.Tena
 	} else if err != nil {
 		return false, err
 	}
-	if err := s.deps.Messages.DeleteMessage(ctx, userID, t.Slug, id, m.RoomID.String); err != nil {
-		return false, err
+	deleted, err := s.deps.Messages.RemoveMessage(ctx, userID, t.Slug, id, m.RoomID.String)
+	if chatd.ErrorCode(err) == chatd.EFORBIDDEN { // same rule as canModerate; kept for a race with a role change
+		return false, chatd.Errorf(chatd.EFORBIDDEN, "Not authorized to delete messages")
 	}
-	return true, nil
+	return deleted, err
 }

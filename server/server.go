@@ -35,7 +35,7 @@ type Deps struct {
 	Resolver *auth.Resolver
 	Sessions *auth.Sessions // creates sessions and their cookies (BetterAuth's rules)
 	Sockets  http.Handler   // the Socket.IO endpoint, mounted at /socket.io/
-	Messages messageDeleter // the chat service: A14 deletes through it so the room hears messageDeleted
+	Messages messageDeleter // the chat service (*chat.Service): A14 deletes through it so the room hears messageDeleted
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
 	Logger   *slog.Logger
 	Now      func() time.Time

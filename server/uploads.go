@@ -158,7 +158,7 @@ func (s *Server) avatarCallerMayWrite(c *gin.Context, userID string) bool {
 		return false
 	}
 	if hasSession && su.User.ID != userID {
-		c.AbortWithStatusJSON(http.StatusForbidden, nestBody(http.StatusForbidden, "Forbidden"))
+		c.AbortWithStatusJSON(http.StatusForbidden, forbiddenMismatch)
 		return false
 	}
 	return true
