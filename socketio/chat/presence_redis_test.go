@@ -1,0 +1,156 @@
+package chat
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"chatd/auth"
+	"chatd/store"
+	"chatd/store/storetest"
+)
+
+// testRedis connects to the test Redis (TEST_REDIS_URL, default the local
+// one) and returns a key prefix of this test's own, deleted at the end.
+// Without Redis the test skips, or fails when CI requires services.
+func testRedis(t *testing.T) (*goredis.Client, string) {
+	t.Helper()
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379"
+	}
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := goredis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		storetest.Unavailable(t, "Redis", err)
+	}
+	prefix := "chatd-test-" + store.RandomString(12)
+	t.Cleanup(func() {
+		defer rdb.Close()
+		ctx := context.Background()
+		keys, _ := rdb.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	return rdb, prefix
+}
+
+func TestRedisPresenceStore(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	ctx := t.Context()
+	a := NewRedisPresence(rdb, prefix)
+	b := NewRedisPresence(rdb, prefix)
+	if a.Node() == b.Node() {
+		t.Fatal("two processes share a node id")
+	}
+	a.nodeTTL = 300 * time.Millisecond
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(a.Put(ctx, "t1", entry("sa", "u1", 1, "r1")))
+	must(b.Put(ctx, "t1", entry("sb", "u2", 2, "r1")))
+	must(b.Put(ctx, "t2", entry("sc", "u3", 3)))
+	got, err := b.Entries(ctx, "t1")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("entries seen by b: %+v, %v", got, err)
+	}
+	must(b.Remove(ctx, "t2", "sc"))
+	must(b.Remove(ctx, "t2", "missing"))
+	if got, _ := a.Entries(ctx, "t2"); len(got) != 0 {
+		t.Fatalf("t2 after remove: %+v", got)
+	}
+	// a stops beating: its entries disappear for readers, then b's sweep
+	// deletes them once and reports the tenant.
+	time.Sleep(400 * time.Millisecond)
+	got, _ = b.Entries(ctx, "t1")
+	if len(got) != 1 || got[0].SocketID != "sb" {
+		t.Fatalf("entries after a died: %+v", got)
+	}
+	changed, err := b.Heartbeat(ctx)
+	if err != nil || len(changed) != 1 || changed[0] != "t1" {
+		t.Fatalf("sweep changed %v, %v", changed, err)
+	}
+	if changed, _ := b.Heartbeat(ctx); len(changed) != 0 {
+		t.Fatalf("second sweep changed %v", changed)
+	}
+	if n, _ := rdb.HLen(ctx, prefix+":t:t1").Result(); n != 1 {
+		t.Fatalf("hash holds %d entries, want 1", n)
+	}
+	if ok, _ := rdb.SIsMember(ctx, prefix+":tenants", "t2").Result(); ok {
+		t.Fatal("an empty tenant stayed in the sweep set")
+	}
+	// Broadcast claims: one process per window.
+	window := 200 * time.Millisecond
+	if wait, err := a.ClaimBroadcast(ctx, "t1", window); err != nil || wait != 0 {
+		t.Fatalf("first claim wait=%v err=%v", wait, err)
+	}
+	if wait, _ := b.ClaimBroadcast(ctx, "t1", window); wait <= 0 || wait > window {
+		t.Fatalf("second claim wait=%v", wait)
+	}
+	time.Sleep(window + 50*time.Millisecond)
+	if wait, _ := b.ClaimBroadcast(ctx, "t1", window); wait != 0 {
+		t.Fatalf("claim after the window wait=%v", wait)
+	}
+}
+
+// TestRedisPresenceAcrossProcesses runs two chat services (two chatd
+// processes) on one Redis and one hub: presence lists both, and when one
+// process dies without a goodbye the other publishes the tenant without
+// its users.
+func TestRedisPresenceAcrossProcesses(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	pa := NewRedisPresence(rdb, prefix)
+	pa.nodeTTL = 300 * time.Millisecond
+	cfg := Config{PresenceWindow: testWindow, HeartbeatInterval: 50 * time.Millisecond}
+	e := newEnvWith(t, cfg, pa)
+	pb := NewRedisPresence(rdb, prefix)
+	svcB := NewService(cfg, Deps{Store: e.db, Sessions: auth.NewResolver(auth.NewSigner("x"), e.db, e.clock.Now),
+		Hub: e.hub, Presence: pb, Now: e.clock.Now})
+	t.Cleanup(svcB.Close)
+
+	alice, _ := e.joined(aliceTok, "", "Alice") // on process A
+	bobC := e.hub.newConn()                     // on process B
+	id, err := svcB.Authenticate(t.Context(), Handshake{UserID: bobID, TenantSlug: "demo"}, bobC.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcB.Connected(t.Context(), bobC, id)
+	svcB.Handle(t.Context(), bobC, "join", []any{wire(joinPayload(bobID, "Bob", nil))})
+	got := bobC.waitFor(t, "presenceUpdate")
+	if ids := got[len(got)-1].Payload.(map[string]any)["onlineIds"].([]any); len(ids) != 2 {
+		t.Fatalf("process B sees %v, want both users", ids)
+	}
+	got = alice.waitFor(t, "presenceUpdate")
+	if counts := got[len(got)-1].Payload.(map[string]any)["roomCounts"].(map[string]any); counts[roomGen] != 2.0 {
+		t.Fatalf("roomCounts %v", counts)
+	}
+	// Process A dies: no disconnects, no heartbeats.
+	e.svc.Close()
+	bobC.take()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, ev := range bobC.take() {
+			if ev.Name != "presenceUpdate" {
+				continue
+			}
+			if ids := ev.Payload.(map[string]any)["onlineIds"].([]any); len(ids) == 1 && ids[0] == bobID {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("process B never published presence without the dead process's user")
+}
