@@ -23,7 +23,7 @@ type testClock struct {
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // smsOutbox is an SMS provider that keeps what it was asked to send (the
@@ -339,4 +339,3 @@ func TestOTPSendLimits(t *testing.T) {
 		t.Fatalf("after an hour: %d", w.Code)
 	}
 }
-
