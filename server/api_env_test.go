@@ -95,6 +95,9 @@ func (e *apiEnv) do(r apiReq) *httptest.ResponseRecorder {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range r.headers {
+		if k == "Host" {
+			req.Host = v
+		}
 		req.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
