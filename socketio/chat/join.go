@@ -67,8 +67,8 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	entry := PresenceEntry{SocketID: sock.conn.ID(), UserID: sock.id.UserID, User: shown, Rooms: rooms,
 		JoinedAt: s.joinStamp()}
 	if err := s.presence.Put(ctx, tenant.ID, entry); err != nil {
+		// Chat still works without presence (Redis down): go on joining.
 		s.log.Error("presence put failed", slog.String("error", err.Error()))
-		return
 	}
 	sock.tenant = &joinedTenant{ID: tenant.ID, Slug: tenant.Slug, Rooms: rooms}
 	sock.alias = alias

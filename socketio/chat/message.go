@@ -85,8 +85,14 @@ func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload an
 		return
 	}
 	now := chatd.DBTime(s.now())
-	if m.senderID != sock.id.UserID || (m.roomID != "" && room == nil) {
+	if m.senderID != sock.id.UserID {
 		emitError(sock.conn, "Forbidden")
+		return
+	}
+	if m.roomID != "" && room == nil {
+		// Not a room of the joined tenant: it cannot be stored there (the
+		// original failed on the foreign key the same way).
+		emitError(sock.conn, "message not saved")
 		return
 	}
 	if !s.persist(ctx, sock, m, now) {

@@ -123,7 +123,9 @@ func TestSendRefusals(t *testing.T) {
 		{"someone else's senderId", aliceTok, msg(msgID, modID, "hi", map[string]any{"roomId": roomGen}),
 			[]event{{"error", map[string]any{"message": "Forbidden"}}}},
 		{"unknown room", aliceTok, msg(msgID, aliceID, "hi", map[string]any{"roomId": "cm0roomdoesnotexist000000"}),
-			[]event{{"error", map[string]any{"message": "Forbidden"}}}},
+			[]event{{"error", map[string]any{"message": "message not saved"}}}},
+		{"room of another tenant", aliceTok, msg(msgID, aliceID, "hi", map[string]any{"roomId": "r-other"}),
+			[]event{{"error", map[string]any{"message": "message not saved"}}}},
 		{"duplicate id", aliceTok, msg(seedMsg3, aliceID, "dup", map[string]any{"roomId": roomGen}), nil},
 		{"empty after sanitising", aliceTok, msg(msgID, aliceID, " <br/> ", nil), nil},
 		{"too long", aliceTok, msg(msgID, aliceID, strings.Repeat("a", maxText+1), nil),
@@ -132,6 +134,14 @@ func TestSendRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
+			for _, q := range []string{
+				`INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Other','other',now(),now())`,
+				`INSERT INTO "Room" ("id","name","tenantId") VALUES ('r-other','Room','t2')`,
+			} {
+				if _, err := e.db.SQL().Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
 			sender, _ := e.joined(tt.token, "", "Alice")
 			other, _ := e.joined(modTok, "", "Mod")
 			settle()

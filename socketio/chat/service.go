@@ -16,6 +16,9 @@ const (
 	DefaultPresenceWindow    = 100 * time.Millisecond
 	DefaultMessageInterval   = 500 * time.Millisecond
 	DefaultHeartbeatInterval = 5 * time.Second
+
+	// eventTimeout bounds the work of one client event.
+	eventTimeout = 15 * time.Second
 )
 
 // Config tunes the rules. Zero values take the defaults above.
@@ -151,6 +154,9 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 	}
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
+	// A hung database must not hold the socket's events forever.
+	ctx, cancel := context.WithTimeout(ctx, eventTimeout)
+	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("chat handler panic", slog.String("event", event), slog.String("socket_id", c.ID()),
@@ -174,6 +180,14 @@ func (s *Service) Close() {
 		close(s.stop)
 		s.coalesce.close()
 		s.done.Wait()
+		// A shared store learns at once that this process's entries are gone.
+		if c, ok := s.presence.(interface{ Close(context.Context) error }); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := c.Close(ctx); err != nil {
+				s.log.Warn("presence close failed", slog.String("error", err.Error()))
+			}
+		}
 	})
 }
 
