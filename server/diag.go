@@ -55,5 +55,7 @@ func (s *Server) readiness(c *gin.Context) {
 
 // schemaReady checks the schema within the readiness deadline.
 func (s *Server) schemaReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	return migrations.Check(ctx, s.deps.Store.SQL().DB)
 }
