@@ -55,6 +55,12 @@ func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string
 	if h.Token != "" {
 		return s.authenticateToken(ctx, h.Token, tenantID)
 	}
+	if h.CookieToken != "" {
+		id, err := s.authenticateToken(ctx, h.CookieToken, tenantID)
+		if !errors.Is(err, ErrInvalidSession) {
+			return id, err
+		}
+	}
 	alias := SanitizeAlias(h.UserAlias, socketID)
 	if h.UserID != "" && len(h.UserID) <= maxIDLen {
 		u, err := s.store.UserByID(ctx, h.UserID)

@@ -50,6 +50,10 @@ func TestAuthenticate(t *testing.T) {
 		{"new anonymous", Handshake{UserID: "local-0000-carla", UserAlias: " Carla<b> ", TenantSlug: "demo"},
 			Identity{Alias: "Carlab", TenantID: &tenant, Anonymous: true, Created: true}, ""},
 		{"no query at all", Handshake{}, Identity{Alias: "Guest-", Anonymous: true, Created: true}, ""},
+		{"live cookie", Handshake{CookieToken: modTok, UserID: bobID}, Identity{UserID: modID, Alias: "Mod"}, ""},
+		{"stale cookie goes anonymous", Handshake{CookieToken: eveTok, UserID: bobID, TenantSlug: "demo"},
+			Identity{UserID: bobID, Alias: "Bob", TenantID: &tenant, Anonymous: true, Resumed: true}, ""},
+		{"explicit token beats cookie", Handshake{Token: "not-a-real-token", CookieToken: modTok}, Identity{}, "invalid session"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,6 +35,12 @@ type Handshake struct {
 	UserID     string
 	UserAlias  string
 	TenantSlug string
+	// CookieToken, when the transport sets it instead of putting the cookie
+	// in Token, is the session cookie of a handshake without auth.token or
+	// query.token. A live one makes the socket that user; a stale one is
+	// ignored (the socket goes on anonymously), because a browser keeps an
+	// expired cookie and must not be locked out of the guest chat by it.
+	CookieToken string
 }
 
 // Identity is who a socket is, decided once at connect and bound to it.
