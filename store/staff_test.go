@@ -1,0 +1,57 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"chatd/store"
+	"chatd/store/storetest"
+)
+
+func TestTenantStaffAndGrants(t *testing.T) {
+	db, dbURL := storetest.Open(t, nil)
+	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	const tenant = "7e4a0000-0000-4000-8000-00000000de00"
+	storetest.Exec(t, dbURL, `INSERT INTO "TenantMember" ("id","userId","tenantId","role","canModerate","createdAt","updatedAt") VALUES
+		('m-staff','b0b00000-0000-4000-8000-000000000005',$1,'STAFF',true,now(),now()),
+		('m-owner','a11ce000-0000-4000-8000-000000000001',$1,'OWNER',false,now(),now())`, tenant)
+	ctx := context.Background()
+	staff, err := db.TenantStaff(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	for _, s := range staff {
+		roles = append(roles, s.MemberRole+":"+s.Name.String)
+	}
+	if want := "OWNER:Alice ADMIN:Admin MODERATOR:Mod STAFF:Bob"; join(roles) != want {
+		t.Fatalf("staff %q, want %q", join(roles), want)
+	}
+	g, err := db.TenantGrantOf(ctx, tenant, "b0b00000-0000-4000-8000-000000000005")
+	if err != nil || g.Role != "STAFF" || !g.CanModerate {
+		t.Fatalf("grant %+v %v", g, err)
+	}
+	if _, err := db.TenantGrantOf(ctx, tenant, "e0e00000-0000-4000-8000-000000000004"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("non-member: %v", err)
+	}
+	u, err := db.OldestRegisteredUser(ctx)
+	if err != nil || u.Name.String != "Alice" {
+		t.Fatalf("oldest registered: %+v %v", u, err)
+	}
+	storetest.Exec(t, dbURL, `UPDATE "user" SET "isAnonymous" = true`)
+	if _, err := db.OldestRegisteredUser(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no registered user: %v", err)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += v
+	}
+	return out
+}
