@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -58,7 +59,7 @@ func profileFrom(body jsonObject) (p store.UserProfile, code, msg string) {
 			return p, baCode(f + " is not allowed to be set"), f + " is not allowed to be set"
 		}
 	}
-	if name, present, ok := body.str("name"); !ok || len(name) > maxNameLength {
+	if name, present, ok := body.str("name"); !ok || utf8.RuneCountInString(name) > maxNameLength {
 		return p, "VALIDATION_ERROR", "Invalid name"
 	} else if present {
 		p.Name = &name
@@ -92,7 +93,7 @@ func nullableString(body jsonObject, key string, limit int) (v *sql.NullString, 
 		return &sql.NullString{}, false
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil || len(s) > limit {
+	if json.Unmarshal(raw, &s) != nil || utf8.RuneCountInString(s) > limit {
 		return nil, true
 	}
 	return &sql.NullString{String: s, Valid: true}, false

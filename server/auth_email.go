@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,7 +54,7 @@ func (s *Server) signUpEmail(c *gin.Context) {
 // signUpFrom reads sign-up's fields; field names the first invalid one.
 func signUpFrom(body jsonObject) (in auth.SignUp, field string) {
 	var present, ok bool
-	if in.Name, present, ok = body.str("name"); !present || !ok || len(in.Name) > maxNameLength {
+	if in.Name, present, ok = body.str("name"); !present || !ok || utf8.RuneCountInString(in.Name) > maxNameLength {
 		return in, "name"
 	}
 	if in.Email, present, ok = body.str("email"); !present || !ok {

@@ -118,3 +118,15 @@ test('password accounts: BetterAuth sign-up signs in on chatd, and the reverse',
   assert.equal(dupOnBA.error.code, 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL');
 });
 
+
+test('chatd\'s session_data is byte-compatible for any profile text', async (t) => {
+  const { db, viaChatd, viaBA } = await both(t);
+  const { data } = await viaChatd.signIn.anonymous();
+  // JSON.stringify leaves these alone or escapes them differently from Go's encoding/json.
+  const name = 'Zoë "<b>&amp;</b>" \\ \u2028\u2029 \t\u0001 😀 ﬁ';
+  assert.deepEqual((await viaChatd.updateUser({ name, status: 'é'.repeat(400) })).data, { status: true });
+  await query(db.url, `UPDATE "user" SET name = 'changed behind the cache' WHERE id = $1`, [data.user.id]);
+  const cached = await viaBA.getSession();
+  assert.notEqual(cached.data, null, 'BetterAuth 1.4.18 answers null for a cache whose signature does not verify');
+  assert.equal(cached.data.user.name, name);
+});
