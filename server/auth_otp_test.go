@@ -77,6 +77,7 @@ func newLoginEnv(t *testing.T, opts loginOpts) *loginEnv {
 	le := &loginEnv{clock: clock, sms: sms}
 	le.apiEnv = newAPIEnv(t, func(cfg *Config, deps *Deps) {
 		cfg.NodeEnv = "test"
+		cfg.CORSOrigins = append(cfg.CORSOrigins, "http://192.168.1.110:3000", "https://chat.example.com")
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		signer := auth.NewSigner(testSecret)
 		deps.Now = clock.Now
