@@ -27,6 +27,9 @@ const ctxCORSAllowed = "chatd.cors_allowed"
 // never "*", and its request is otherwise processed normally. Every OPTIONS
 // is a preflight answered 204 here, whatever the path.
 func (s *Server) cors() gin.HandlerFunc {
+	if s.origins.wildcard {
+		s.log.Warn(`CORS_ORIGINS: the entry "*" is ignored; list the origins instead`)
+	}
 	lib := cors.New(cors.Config{
 		// The decision is made once below, with the real request.
 		AllowOriginWithContextFunc: func(c *gin.Context, _ string) bool { return c.GetBool(ctxCORSAllowed) },

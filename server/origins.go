@@ -13,16 +13,20 @@ import (
 // Socket.IO handshake, plus the trusted proxies that decide a request's own
 // origin and client IP.
 type Origins struct {
-	allowed []string
-	proxies []netip.Prefix
+	allowed  []string
+	proxies  []netip.Prefix
+	wildcard bool // a "*" entry was dropped (logged once at start)
 }
 
 // NewOrigins validates the allow-list and the proxy list. A "*" entry is
-// dropped by DefaultOrigins' callers; here it is refused outright.
+// dropped: a credentialed wildcard is never emitted (§5.2).
 func NewOrigins(allowed, trustedProxies []string) (*Origins, error) {
 	o := &Origins{}
 	for _, a := range allowed {
 		a = strings.TrimRight(strings.TrimSpace(a), "/")
+		if a == "*" {
+			o.wildcard = true
+		}
 		if a == "" || a == "*" {
 			continue
 		}
