@@ -130,3 +130,25 @@ test('chatd\'s session_data is byte-compatible for any profile text', async (t) 
   assert.notEqual(cached.data, null, 'BetterAuth 1.4.18 answers null for a cache whose signature does not verify');
   assert.equal(cached.data.user.name, name);
 });
+
+test('rememberMe:false (dont_remember) is honoured across servers: no refresh', async (t) => {
+  const { viaBA, ba, chatd } = await both(t, { EMAIL_PASSWORD_ENABLED: 'true' });
+  await viaBA.signUp.email({ name: 'Lin', email: 'lin@example.com', password: 'password123' });
+  for (const [label, url] of [['BetterAuth', ba.url], ['chatd', chatd.url]]) {
+    const browser = authClient(url);
+    const res = await browser.client.signIn.email({ email: 'lin@example.com', password: 'password123', rememberMe: false });
+    assert.equal(res.error, null, label);
+    assert.ok(browser.jar.has('better-auth.dont_remember'), label);
+    // A one-day session is always "due" for a 30-day refresh; only dont_remember stops it.
+    browser.jar.cookies.delete('better-auth.session_data');
+    const other = authClient(url === ba.url ? chatd.url : ba.url, { jar: browser.jar });
+    const { data } = await other.client.getSession();
+    assert.equal(data.session.token, res.data.token, label);
+    assert.ok(data.session.expiresAt.getTime() < Date.now() + 2 * 86400e3, `${label} session refreshed by the other server`);
+    // Without the cookie the same session is refreshed to 30 days.
+    browser.jar.cookies.delete('better-auth.dont_remember');
+    browser.jar.cookies.delete('better-auth.session_data');
+    const refreshed = (await other.client.getSession()).data;
+    assert.ok(refreshed.session.expiresAt.getTime() > Date.now() + 29 * 86400e3, label);
+  }
+});
