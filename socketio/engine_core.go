@@ -6,6 +6,7 @@ import (
 
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/config"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
@@ -18,6 +19,7 @@ type Engine struct {
 	server  engine.Server
 	handler http.Handler
 	log     *slog.Logger
+	beats   *heartbeats
 }
 
 // NewEngine builds an Engine.IO 4 server with the same settings
@@ -30,7 +32,8 @@ func NewEngine(opts TransportOptions) *Engine {
 }
 
 func newEngine(opts TransportOptions, srv engine.Server) *Engine {
-	e := &Engine{opts: opts, server: srv, log: opts.Logger}
+	e := &Engine{opts: opts, server: srv, log: opts.Logger, beats: newHeartbeats(opts)}
+	_ = srv.On("connection", e.beats.track)
 	e.handler = e.guard(srv)
 	return e
 }
@@ -41,7 +44,8 @@ func applyEngineOptions(eo *config.ServerOptions, opts TransportOptions) {
 	eo.SetPingInterval(opts.PingInterval)
 	eo.SetPingTimeout(opts.PingTimeout)
 	eo.SetMaxHttpBufferSize(opts.MaxPayload)
-	eo.SetTransports(types.NewSet(engine.Polling, engine.WebSocket))
+	eo.SetTransports(types.NewSet[transports.TransportCtor](
+		orderedCtor{engine.Polling}, orderedCtor{engine.WebSocket}))
 	eo.SetAllowUpgrades(true)
 	eo.SetAllowEIO3(false)
 	if opts.CORSAnyOrigin {

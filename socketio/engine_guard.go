@@ -30,7 +30,9 @@ const (
 //   - a polling payload the parser rejects: the library drops the decode
 //     error and keeps the session; Engine.IO requires closing it;
 //   - requests for one session on two connections, which the Go server
-//     may hand over in either order while Node sees them in arrival order.
+//     may hand over in either order while Node sees them in arrival order;
+//   - a request arriving after the ping deadline while the library's timer
+//     has not fired yet.
 func (e *Engine) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path+"/", e.opts.Path) {
@@ -47,6 +49,10 @@ func (e *Engine) guard(next http.Handler) http.Handler {
 			return
 		}
 		client, ok := e.server.Clients().Load(sid)
+		if ok && e.beats.expired(sid) {
+			closeSession(client, "ping timeout")
+			ok = false // the library now answers as for an unknown sid
+		}
 		if !ok || !isPolling(r, client) {
 			next.ServeHTTP(w, r)
 			return

@@ -1,0 +1,54 @@
+package socketio
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
+)
+
+// heartbeats knows, per session, when the client was last heard from (its
+// handshake or its last pong), so the guard can apply the ping deadline at
+// the moment a request arrives. The library enforces it with a timer on
+// another goroutine; a request racing that timer could still find the
+// session alive after interval + timeout had passed, which Node (timers
+// run before I/O in its event loop) never allows.
+type heartbeats struct {
+	deadline time.Duration // PingInterval + PingTimeout
+	now      func() time.Time
+	heard    sync.Map // sid → *atomic.Int64 (unix nanoseconds)
+}
+
+func newHeartbeats(opts TransportOptions) *heartbeats {
+	return &heartbeats{deadline: opts.PingInterval + opts.PingTimeout, now: time.Now}
+}
+
+// track is the engine's "connection" listener.
+func (h *heartbeats) track(args ...any) {
+	conn, ok := args[0].(engine.Socket)
+	if !ok {
+		return
+	}
+	sid := conn.Id()
+	heard := new(atomic.Int64)
+	heard.Store(h.now().UnixNano())
+	h.heard.Store(sid, heard)
+	// Listeners are never removed one by one (the library matches them by
+	// code pointer); the session's emitter goes away with it.
+	_ = conn.On("heartbeat", func(...any) { heard.Store(h.now().UnixNano()) })
+	_ = conn.Once("close", func(...any) { h.heard.Delete(sid) })
+	if conn.ReadyState() == "closed" {
+		h.heard.Delete(sid)
+	}
+}
+
+// expired reports a session whose client has been silent past the deadline.
+func (h *heartbeats) expired(sid string) bool {
+	v, ok := h.heard.Load(sid)
+	if !ok {
+		return false
+	}
+	last := time.Unix(0, v.(*atomic.Int64).Load())
+	return h.now().Sub(last) >= h.deadline
+}
