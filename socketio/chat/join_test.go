@@ -235,3 +235,16 @@ func TestPresenceCoalescing(t *testing.T) {
 		t.Fatalf("%d updates, want 3", len(updates))
 	}
 }
+
+func TestCloseSendsDueUpdates(t *testing.T) {
+	e := newEnvWith(t, Config{PresenceWindow: time.Hour}, nil)
+	c, id := e.connect(Handshake{Token: aliceTok, TenantSlug: "demo"})
+	e.emit(c, "join", joinPayload(id.UserID, id.Alias, nil))
+	if n := len(e.hub.broadcasts("tenant:demo|presenceUpdate")); n != 0 {
+		t.Fatalf("%d updates before the window closed", n)
+	}
+	e.svc.Close()
+	if n := len(e.hub.broadcasts("tenant:demo|presenceUpdate")); n != 1 {
+		t.Fatalf("%d updates after Close, want the due one", n)
+	}
+}

@@ -151,30 +151,35 @@ func (s *Service) flushPresence(tenantID, slug string) time.Duration {
 	} else if wait > 0 {
 		return wait
 	}
+	s.emitPresence(ctx, tenantID, slug)
+	return 0
+}
+
+// emitPresence computes and sends a tenant's presenceUpdate.
+func (s *Service) emitPresence(ctx context.Context, tenantID, slug string) {
 	if slug == "" {
 		t, err := s.store.TenantByID(ctx, tenantID)
 		if err != nil {
 			s.log.Error("presence tenant lookup failed", slog.String("tenant_id", tenantID), slog.String("error", err.Error()))
-			return 0
+			return
 		}
 		slug = t.Slug
 	}
 	entries, err := s.presence.Entries(ctx, tenantID)
 	if err != nil {
 		s.log.Error("presence read failed", slog.String("tenant_id", tenantID), slog.String("error", err.Error()))
-		return 0
+		return
 	}
 	rooms, err := s.store.RoomsByTenant(ctx, tenantID)
 	if err != nil {
 		s.log.Error("presence rooms lookup failed", slog.String("tenant_id", tenantID), slog.String("error", err.Error()))
-		return 0
+		return
 	}
 	ids := make([]string, len(rooms))
 	for i, r := range rooms {
 		ids[i] = r.ID
 	}
 	s.hub.Emit("tenant:"+slug, "presenceUpdate", presenceState(entries, ids))
-	return 0
 }
 
 // coalescer turns presence changes into at most one update per tenant and
@@ -238,16 +243,21 @@ func (c *coalescer) arm(tenantID string, after time.Duration) {
 	})
 }
 
-// close stops every pending timer and waits for running flushes.
-func (c *coalescer) close() {
+// close stops every pending timer, waits for running flushes and returns
+// the tenants whose update was still due (tenant id → slug), so that the
+// last changes of a process going away are still announced.
+func (c *coalescer) close() map[string]string {
 	c.mu.Lock()
 	c.closed = true
+	due := map[string]string{}
 	for id, t := range c.pending {
 		if t.Stop() {
 			c.running.Done()
+			due[id] = c.slugs[id]
 		}
 		delete(c.pending, id)
 	}
 	c.mu.Unlock()
 	c.running.Wait()
+	return due
 }

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -113,7 +114,7 @@ func TestRedisPresenceStore(t *testing.T) {
 func TestRedisPresenceAcrossProcesses(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	pa := NewRedisPresence(rdb, prefix)
-	pa.nodeTTL = 300 * time.Millisecond
+	pa.nodeTTL = 10 * time.Second // only Close can make it leave within the test
 	cfg := Config{PresenceWindow: testWindow, HeartbeatInterval: 50 * time.Millisecond}
 	e := newEnvWith(t, cfg, pa)
 	pb := NewRedisPresence(rdb, prefix)
@@ -137,20 +138,33 @@ func TestRedisPresenceAcrossProcesses(t *testing.T) {
 	if counts := got[len(got)-1].Payload.(map[string]any)["roomCounts"].(map[string]any); counts[roomGen] != 2.0 {
 		t.Fatalf("roomCounts %v", counts)
 	}
-	// Process A dies: no disconnects, no heartbeats.
+	// A third process crashes: its entry (Admin) shows until its heartbeat
+	// key expires, then B's sweep publishes the tenant without it.
+	ghost := NewRedisPresence(rdb, prefix)
+	ghost.nodeTTL = 200 * time.Millisecond
+	raw, _ := json.Marshal(map[string]any{"id": adminID, "alias": "Admin"})
+	if err := ghost.Put(t.Context(), tenantID, PresenceEntry{SocketID: "ghost", UserID: adminID, User: raw, JoinedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.coalesce.changed(tenantID, "demo")
+	waitOnline(t, bobC, 3)
+	waitOnline(t, bobC, 2)
+	// Process A shuts down: it leaves at once, not after its key expires.
 	e.svc.Close()
-	bobC.take()
+	waitOnline(t, bobC, 1)
+}
+
+// waitOnline waits for a presenceUpdate listing n users.
+func waitOnline(t *testing.T, c *recConn, n int) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		for _, ev := range bobC.take() {
-			if ev.Name != "presenceUpdate" {
-				continue
-			}
-			if ids := ev.Payload.(map[string]any)["onlineIds"].([]any); len(ids) == 1 && ids[0] == bobID {
+		for _, ev := range c.take() {
+			if ev.Name == "presenceUpdate" && len(ev.Payload.(map[string]any)["onlineIds"].([]any)) == n {
 				return
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("process B never published presence without the dead process's user")
+	t.Fatalf("no presenceUpdate with %d users", n)
 }

@@ -173,17 +173,22 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 	h(ctx, sock, payload)
 }
 
-// Close stops the presence timers and the heartbeat. Sockets still
-// connected keep their presence entries until they disconnect.
+// Close stops the presence timers and the heartbeat, sending the updates
+// that were still due. Sockets still connected keep their presence entries
+// until they disconnect (in a shared store: until the process's heartbeat
+// key is gone, which Close also removes when the store supports it).
 func (s *Service) Close() {
 	s.closeMu.Do(func() {
 		close(s.stop)
-		s.coalesce.close()
+		due := s.coalesce.close()
 		s.done.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for tenantID, slug := range due {
+			s.emitPresence(ctx, tenantID, slug) // no window to respect any more
+		}
 		// A shared store learns at once that this process's entries are gone.
 		if c, ok := s.presence.(interface{ Close(context.Context) error }); ok {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
 			if err := c.Close(ctx); err != nil {
 				s.log.Warn("presence close failed", slog.String("error", err.Error()))
 			}
