@@ -1,6 +1,8 @@
 package socketio
 
 import (
+	"encoding/json"
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 // on a pong that fast closes the gap at no cost anyone can notice.
 const pongHold = 10 * time.Millisecond
 
-// orderedCtor builds the library's transport wrapped in pongAfterPing.
+// orderedCtor builds the library's transport wrapped in orderedTransport.
 type orderedCtor struct {
 	transports.TransportCtor
 }
@@ -27,28 +29,32 @@ type orderedCtor struct {
 // the library emits a packet to its listeners in subscription order.
 func (c orderedCtor) New(ctx *types.HttpContext) transports.Transport {
 	inner := c.TransportCtor.New(ctx)
-	t := &pongAfterPing{Transport: inner}
+	t := &orderedTransport{Transport: inner}
 	_ = inner.On("packet", t.holdPong)
 	return t
 }
 
-// pongAfterPing notes when a ping is handed to the transport.
-type pongAfterPing struct {
+// orderedTransport sees every packet the session writes: it notes when a
+// ping leaves and writes the handshake the way Node does.
+type orderedTransport struct {
 	transports.Transport
 	pingSent atomic.Int64 // unix nanoseconds
 }
 
-func (t *pongAfterPing) Send(packets []*packet.Packet) {
-	for _, p := range packets {
-		if p != nil && p.Type == packet.PING {
+func (t *orderedTransport) Send(packets []*packet.Packet) {
+	for i, p := range packets {
+		switch {
+		case p == nil:
+		case p.Type == packet.PING:
 			t.pingSent.Store(time.Now().UnixNano())
-			break
+		case p.Type == packet.OPEN:
+			packets[i] = nodeOrderedOpen(p)
 		}
 	}
 	t.Transport.Send(packets)
 }
 
-func (t *pongAfterPing) holdPong(args ...any) {
+func (t *orderedTransport) holdPong(args ...any) {
 	p, ok := args[0].(*packet.Packet)
 	if !ok || p == nil || p.Type != packet.PONG {
 		return
@@ -60,4 +66,39 @@ func (t *pongAfterPing) holdPong(args ...any) {
 	if wait := pongHold - time.Since(time.Unix(0, sent)); wait > 0 {
 		time.Sleep(wait)
 	}
+}
+
+// openPayload is the handshake in the key order Node's engine.io writes
+// (the library marshals a map, which sorts them). Clients parse it either
+// way; recordings of the original compare it byte for byte.
+type openPayload struct {
+	Sid          string   `json:"sid"`
+	Upgrades     []string `json:"upgrades"`
+	PingInterval int64    `json:"pingInterval"`
+	PingTimeout  int64    `json:"pingTimeout"`
+	MaxPayload   int64    `json:"maxPayload"`
+}
+
+// nodeOrderedOpen re-encodes an OPEN packet; on any surprise it returns
+// the original bytes unchanged.
+func nodeOrderedOpen(p *packet.Packet) *packet.Packet {
+	if p.Data == nil {
+		return p
+	}
+	raw, err := io.ReadAll(p.Data)
+	if err != nil {
+		return p
+	}
+	out := *p
+	out.Data = types.NewStringBuffer(raw)
+	var hs openPayload
+	dec := json.NewDecoder(types.NewStringBuffer(raw))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&hs) != nil || hs.Upgrades == nil {
+		return &out
+	}
+	if ordered, err := json.Marshal(hs); err == nil {
+		out.Data = types.NewStringBuffer(ordered)
+	}
+	return &out
 }
