@@ -24,23 +24,12 @@ const (
 )
 
 // join is socket-contract.md §4 "join": bind the socket to a tenant,
-// publish its user in presence and persist the profile it carries.
+// publish its user in presence and persist the profile it carries. The
+// steps keep the original's order, which the clients see: the alias system
+// message, then blockedUsers, then presenceUpdate.
 func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
-	p, _ := payload.(map[string]any)
-	user, _ := p["user"].(map[string]any)
-	slug, _ := p["tenantSlug"].(string)
-	if user == nil || slug == "" || len(slug) > maxIDLen {
-		return
-	}
-	tenant, err := s.store.TenantBySlug(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return
-	} else if err != nil {
-		s.log.Error("join tenant lookup failed", slog.String("error", err.Error()))
-		return
-	}
-	if id, _ := user["id"].(string); id != sock.id.UserID {
-		emitError(sock.conn, "Forbidden")
+	tenant, user, ok := s.joinTarget(ctx, sock, payload)
+	if !ok {
 		return
 	}
 	alias := SanitizeAlias(stringField(user, "alias"), sock.conn.ID())
@@ -49,18 +38,64 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 		emitError(sock.conn, "Invalid payload")
 		return
 	}
-	roomList, err := s.store.RoomsByTenant(ctx, tenant.ID)
+	rooms, err := s.roomIDs(ctx, tenant.ID)
 	if err != nil {
 		s.log.Error("join rooms lookup failed", slog.String("error", err.Error()))
 		return
 	}
-	rooms := make([]string, len(roomList))
-	for i, r := range roomList {
-		rooms[i] = r.ID
-	}
 	if sock.tenant != nil && sock.alias != alias {
 		s.hub.Emit("tenant:"+tenant.Slug, "newMessage", aliasChangeMessage(sock.alias, alias, tenant.ID, s.now()))
 	}
+	s.enterPresence(ctx, sock, tenant, rooms, shown)
+	sock.alias = alias
+	if err := s.store.UpdateUserProfile(ctx, sock.id.UserID, profile); err != nil {
+		s.log.Error("join profile update failed", slog.String("user_id", sock.id.UserID), slog.String("error", err.Error()))
+	}
+	sock.conn.Join(append([]string{"tenant:" + tenant.Slug, sock.id.UserID}, rooms...)...)
+	s.sendBlocked(ctx, sock)
+	s.coalesce.changed(tenant.ID, tenant.Slug)
+}
+
+// joinTarget is steps 1–2: a join without user or tenantSlug, or for an
+// unknown tenant, is ignored; one for another user than the socket's is
+// refused.
+func (s *Service) joinTarget(ctx context.Context, sock *socketState, payload any) (store.Tenant, map[string]any, bool) {
+	p, _ := payload.(map[string]any)
+	user, _ := p["user"].(map[string]any)
+	slug, _ := p["tenantSlug"].(string)
+	if user == nil || slug == "" || len(slug) > maxIDLen {
+		return store.Tenant{}, nil, false
+	}
+	tenant, err := s.store.TenantBySlug(ctx, slug)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("join tenant lookup failed", slog.String("error", err.Error()))
+		}
+		return store.Tenant{}, nil, false
+	}
+	if id, _ := user["id"].(string); id != sock.id.UserID {
+		emitError(sock.conn, "Forbidden")
+		return store.Tenant{}, nil, false
+	}
+	return tenant, user, true
+}
+
+func (s *Service) roomIDs(ctx context.Context, tenantID string) ([]string, error) {
+	rooms, err := s.store.RoomsByTenant(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(rooms))
+	for i, r := range rooms {
+		ids[i] = r.ID
+	}
+	return ids, nil
+}
+
+// enterPresence records the socket in the tenant's presence (leaving the
+// tenant it joined before, if another). The latest join of a user is the
+// one presence shows.
+func (s *Service) enterPresence(ctx context.Context, sock *socketState, tenant store.Tenant, rooms []string, shown json.RawMessage) {
 	if sock.tenant != nil && sock.tenant.ID != tenant.ID {
 		s.leaveTenant(ctx, sock)
 	}
@@ -71,18 +106,16 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 		s.log.Error("presence put failed", slog.String("error", err.Error()))
 	}
 	sock.tenant = &joinedTenant{ID: tenant.ID, Slug: tenant.Slug, Rooms: rooms}
-	sock.alias = alias
-	if err := s.store.UpdateUserProfile(ctx, sock.id.UserID, profile); err != nil {
-		s.log.Error("join profile update failed", slog.String("user_id", sock.id.UserID), slog.String("error", err.Error()))
-	}
-	sock.conn.Join(append([]string{"tenant:" + tenant.Slug, sock.id.UserID}, rooms...)...)
+}
+
+// sendBlocked tells the joining socket whom its user blocked.
+func (s *Service) sendBlocked(ctx context.Context, sock *socketState) {
 	blocked, err := s.store.BlockedIDs(ctx, sock.id.UserID)
 	if err != nil {
 		s.log.Error("blocked ids lookup failed", slog.String("error", err.Error()))
 		blocked = []string{}
 	}
 	sock.conn.Emit("blockedUsers", map[string]any{"blockedIds": blocked})
-	s.coalesce.changed(tenant.ID, tenant.Slug)
 }
 
 // joinUser checks the join's user object and returns what presence shows

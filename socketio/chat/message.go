@@ -48,14 +48,12 @@ type outgoing struct {
 	roomID      string
 }
 
-// sendMessage is socket-contract.md §4 "sendMessage".
+// sendMessage is socket-contract.md §4 "sendMessage": check, rate-limit,
+// vet, persist, then deliver. Nothing is delivered that was not stored.
 func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload any) {
 	p, _ := payload.(map[string]any)
-	if falsy(p["text"]) && falsy(p["imageUrl"]) {
-		return // nothing to send: ignored without taking the rate-limit slot
-	}
-	if sock.tenant == nil {
-		return
+	if (falsy(p["text"]) && falsy(p["imageUrl"])) || sock.tenant == nil {
+		return // nothing to send, or no tenant: ignored without taking the rate-limit slot
 	}
 	m, ok := checkOutgoing(p)
 	if !ok {
@@ -66,39 +64,45 @@ func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload an
 		sock.conn.Emit("rateLimited", map[string]any{"retryAfter": wait.Milliseconds()})
 		return
 	}
-	room, err := s.room(ctx, sock.tenant.ID, m.roomID)
-	if err != nil {
-		s.log.Error("send rooms lookup failed", slog.String("error", err.Error()))
-		emitError(sock.conn, "message not saved")
-		return
-	}
-	if room != nil && room.Type == store.RoomTypeAnnouncement && !s.canModerate(ctx, sock.id.UserID, sock.tenant.ID) {
-		emitError(sock.conn, "Only admins can post in this room")
-		return
-	}
-	m.text = trimJS(tagPattern.ReplaceAllString(m.text, ""))
-	if m.text == "" && m.imageURL == "" {
-		return
-	}
-	if utf8.RuneCountInString(m.text) > maxText {
-		emitError(sock.conn, "Message too long")
+	if refusal, ok := s.vet(ctx, sock, &m); !ok {
+		if refusal != "" {
+			emitError(sock.conn, refusal)
+		}
 		return
 	}
 	now := chatd.DBTime(s.now())
-	if m.senderID != sock.id.UserID {
-		emitError(sock.conn, "Forbidden")
-		return
+	if s.persist(ctx, sock, &m, now) {
+		s.route(ctx, sock, m, echo(m, sock.tenant.ID, now))
 	}
-	if m.roomID != "" && room == nil {
+}
+
+// vet applies the rules after the rate limit, in the original's order:
+// announcement rooms, sanitising (empty is dropped silently), then the
+// deliberate checks on sender and room. It returns the error to send, or
+// ok.
+func (s *Service) vet(ctx context.Context, sock *socketState, m *outgoing) (refusal string, ok bool) {
+	room, err := s.room(ctx, sock.tenant.ID, m.roomID)
+	if err != nil {
+		s.log.Error("send rooms lookup failed", slog.String("error", err.Error()))
+		return "message not saved", false
+	}
+	if room != nil && room.Type == store.RoomTypeAnnouncement && !s.canModerate(ctx, sock.id.UserID, sock.tenant.ID) {
+		return "Only admins can post in this room", false
+	}
+	m.text = trimJS(tagPattern.ReplaceAllString(m.text, ""))
+	switch {
+	case m.text == "" && m.imageURL == "":
+		return "", false
+	case utf8.RuneCountInString(m.text) > maxText:
+		return "Message too long", false
+	case m.senderID != sock.id.UserID:
+		return "Forbidden", false
+	case m.roomID != "" && room == nil:
 		// Not a room of the joined tenant: it cannot be stored there (the
 		// original failed on the foreign key the same way).
-		emitError(sock.conn, "message not saved")
-		return
+		return "message not saved", false
 	}
-	if !s.persist(ctx, sock, m, now) {
-		return
-	}
-	s.route(ctx, sock, m, echo(m, sock.tenant.ID, now))
+	return "", true
 }
 
 // checkOutgoing checks types and sizes; anything off makes the whole
@@ -198,7 +202,7 @@ func (s *Service) canModerate(ctx context.Context, userID, tenantID string) bool
 
 // persist stores the message before anyone hears of it. A duplicate id is
 // dropped silently (a client retry); any other failure tells the sender.
-func (s *Service) persist(ctx context.Context, sock *socketState, m outgoing, now time.Time) bool {
+func (s *Service) persist(ctx context.Context, sock *socketState, m *outgoing, now time.Time) bool {
 	gender := m.gender
 	if gender == "" {
 		gender = "other"
