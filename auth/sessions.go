@@ -109,6 +109,10 @@ func (m *Sessions) Create(ctx context.Context, userID string, lifetime time.Dura
 // expired: get-session answers null and deletes the cookies.
 var ErrSessionGone = chatd.Errorf(chatd.EUNAUTHORIZED, "session expired")
 
+// ErrRefreshLost means the session vanished while being refreshed (a
+// concurrent sign-out): BetterAuth answers 401 null and deletes the cookies.
+var ErrRefreshLost = chatd.Errorf(chatd.EUNAUTHORIZED, "session deleted during refresh")
+
 // Lookup is the outcome of get-session's database path.
 type Lookup struct {
 	store.SessionUser
@@ -137,7 +141,9 @@ func (m *Sessions) Get(ctx context.Context, token string, noRefresh bool) (Looku
 		return Lookup{SessionUser: su}, nil
 	}
 	expires := now.Add(m.cfg.ExpiresIn)
-	if err := m.store.RefreshSession(ctx, token, expires, now); err != nil {
+	if err := m.store.RefreshSession(ctx, token, expires, now); errors.Is(err, store.ErrNotFound) {
+		return Lookup{}, ErrRefreshLost // deleted between the read and the update
+	} else if err != nil {
 		return Lookup{}, fmt.Errorf("auth: refresh session: %w", err)
 	}
 	su.Session.ExpiresAt, su.Session.UpdatedAt = expires, now

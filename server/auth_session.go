@@ -28,17 +28,19 @@ func (s *Server) getSession(c *gin.Context) {
 			continue // a bad signature clears nothing
 		}
 		lk, err := s.deps.Sessions.Get(c.Request.Context(), token, noRefresh)
-		if errors.Is(err, auth.ErrSessionGone) {
+		switch {
+		case errors.Is(err, auth.ErrSessionGone):
 			sawToken = true
 			continue
-		} else if err != nil {
+		case errors.Is(err, auth.ErrRefreshLost):
+			s.clearSessionCookies(c)
+			c.Data(http.StatusUnauthorized, "application/json", []byte("null"))
+			return
+		case err != nil:
 			s.baInternal(c, "get session failed", err)
 			return
 		}
-		if lk.Refreshed {
-			s.addSetCookies(c, s.deps.Sessions.SessionTokenCookie(lk.Session.Token, s.deps.Sessions.Config().ExpiresIn))
-		}
-		s.addSetCookies(c, s.deps.Sessions.CacheCookies(lk.SessionUser, s.dontRemember(c.Request), requestCookieNames(c.Request))...)
+		s.sessionCookiesAfterGet(c, lk, noRefresh)
 		c.Data(http.StatusOK, "application/json", auth.SessionUserJSON(lk.SessionUser))
 		return
 	}
@@ -46,6 +48,19 @@ func (s *Server) getSession(c *gin.Context) {
 		s.clearSessionCookies(c)
 	}
 	c.Data(http.StatusOK, "application/json", []byte("null"))
+}
+
+// sessionCookiesAfterGet sets what BetterAuth 1.4.18 sets on get-session's
+// database path: after a refresh the session_token cookie (Max-Age = what
+// is left, i.e. expiresIn) and the cache; without one the cache only; and
+// nothing when refreshing was off (dont_remember or ?disableRefresh).
+func (s *Server) sessionCookiesAfterGet(c *gin.Context, lk auth.Lookup, noRefresh bool) {
+	switch {
+	case lk.Refreshed:
+		s.setSessionCookies(c, lk.SessionUser, s.deps.Sessions.Config().ExpiresIn, false)
+	case !noRefresh:
+		s.addSetCookies(c, s.deps.Sessions.CacheCookies(lk.SessionUser, false, requestCookieNames(c.Request))...)
+	}
 }
 
 // deleteSessions deletes the session of every token the request presents
