@@ -86,6 +86,9 @@ func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string
 }
 
 func (s *Service) authenticateToken(ctx context.Context, token string, tenantID *string) (Identity, error) {
+	if s.sessions == nil {
+		return Identity{}, ErrInvalidSession // no resolver: no token can be checked
+	}
 	su, err := s.sessions.Resolve(ctx, token)
 	if chatd.ErrorCode(err) == chatd.EUNAUTHORIZED {
 		return Identity{}, ErrInvalidSession

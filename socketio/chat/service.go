@@ -119,6 +119,9 @@ func NewService(cfg Config, deps Deps) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.hub == nil {
+		s.hub = noHub{}
+	}
 	s.handlers = map[string]func(context.Context, *socketState, any){
 		"join":             s.join,
 		"sendMessage":      s.sendMessage,
@@ -245,3 +248,9 @@ func (s *Service) heartbeat() {
 func emitError(c Conn, message string) {
 	c.Emit("error", map[string]any{"message": message})
 }
+
+// noHub is the Hub of a Service built without one (HTTP-only tests): every
+// broadcast goes nowhere.
+type noHub struct{}
+
+func (noHub) Emit(string, string, any) {}
