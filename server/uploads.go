@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -232,6 +233,13 @@ func (s *Server) serveUpload(c *gin.Context) {
 		return
 	}
 	h := c.Writer.Header()
+	// By extension only: ServeContent would sniff an unknown one, and a
+	// sniffed text/html from an uploads folder is how stored XSS starts.
+	ctype := mime.TypeByExtension(filepath.Ext(info.Name()))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "public, max-age=0")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("ETag", fmt.Sprintf(`W/"%x-%x"`, info.Size(), info.ModTime().UnixMilli()))

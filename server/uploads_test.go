@@ -211,6 +211,11 @@ func TestServeUploads(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(avatars, "link.png")); err != nil {
 		t.Fatal(err)
 	}
+	os.WriteFile(filepath.Join(avatars, "page.unknownext"), []byte("<html><script>alert(1)</script>"), 0o644)
+	if w := e.do(apiReq{method: "GET", target: "/api/uploads/avatars/page.unknownext"}); w.Code != 200 ||
+		w.Header().Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("unknown extension: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
 	ok := e.do(apiReq{method: "GET", target: "/api/uploads/avatars/a.png"})
 	if ok.Code != 200 || ok.Header().Get("Content-Type") != "image/png" {
 		t.Fatalf("GET: %d %v", ok.Code, ok.Header())
