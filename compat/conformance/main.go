@@ -50,18 +50,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address (port 0 picks a free one)")
+	verbose := fs.Bool("v", false, "log every session's end and its reason to stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
 	eio := socketio.NewEngine(options("/engine.io/"))
 	defer eio.Close()
-	_ = eio.Server().On("connection", echo)
+	_ = eio.Server().On("connection", echo, logClose("/engine.io/"))
 
 	sio := socketio.NewTransport(options("/socket.io/"))
 	defer sio.Close()
 	mountSocketIO(sio.IO())
+	_ = sio.IO().Engine().On("connection", logClose("/socket.io/"))
 
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio.Handler())
@@ -108,6 +114,22 @@ func echo(args ...any) {
 			conn.Send(types.NewBytesBuffer(data.Bytes()), nil, nil)
 		}
 	})
+}
+
+// logClose reports why each session ended, the first thing to look at
+// when a suite run fails on timing.
+func logClose(path string) func(...any) {
+	return func(args ...any) {
+		conn, ok := args[0].(engine.Socket)
+		if !ok {
+			return
+		}
+		sid := conn.Id()
+		_ = conn.Once("close", func(args ...any) {
+			reason, _ := args[0].(string)
+			slog.Debug("session closed", slog.String("path", path), slog.String("sid", sid), slog.String("reason", reason))
+		})
+	}
 }
 
 // mountSocketIO registers the suites' namespaces; any other namespace is

@@ -30,9 +30,14 @@ export function conformanceBin() {
  * resolves once it listens: { http, ws, stop() }.
  */
 export async function startConformance() {
-  const child = spawn(conformanceBin(), ['-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['-addr', '127.0.0.1:0'];
+  if (process.env.CONFORMANCE_VERBOSE) args.push('-v');
+  const child = spawn(conformanceBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (process.env.CONFORMANCE_VERBOSE) process.stderr.write(d);
+  });
   const lines = createInterface({ input: child.stdout });
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('conformance server did not start: ' + stderr)), 30_000);
@@ -68,7 +73,11 @@ export class Conn {
     this.waiters = { open: [], message: [], close: [] };
     this.ws.on('open', () => this.#push('open', true));
     this.ws.on('message', (data, isBinary) => this.#push('message', isBinary ? Buffer.from(data) : data.toString()));
-    this.ws.on('close', (code) => this.#push('close', code));
+    this.ws.on('close', (code) => {
+      this.#push('close', code);
+      // nothing else will arrive: fail whoever still waits for a message
+      for (const waiter of this.waiters.message.splice(0)) waiter(new Error('connection closed'));
+    });
     this.ws.on('error', () => {}); // a refused upgrade also ends in 'close'
   }
 
@@ -85,7 +94,10 @@ export class Conn {
         this.waiters[type] = this.waiters[type].filter((w) => w !== waiter);
         reject(new Error(`no websocket ${type} within ${ms} ms`));
       }, ms);
-      const waiter = (value) => { clearTimeout(timer); resolve(value); };
+      const waiter = (value) => {
+        clearTimeout(timer);
+        value instanceof Error ? reject(value) : resolve(value);
+      };
       this.waiters[type].push(waiter);
     });
   }

@@ -1,0 +1,62 @@
+package socketio
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// sink is a transport that only records what it is asked to send.
+type sink struct {
+	transports.Transport
+	sent []*packet.Packet
+}
+
+func (s *sink) Send(p []*packet.Packet) { s.sent = append(s.sent, p...) }
+
+func TestNodeOrderedOpen(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"map order rewritten",
+			`{"maxPayload":1000000,"pingInterval":300,"pingTimeout":200,"sid":"abc","upgrades":["websocket"]}`,
+			`{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}`},
+		{"empty upgrades kept as []",
+			`{"maxPayload":1,"pingInterval":2,"pingTimeout":3,"sid":"x","upgrades":[]}`,
+			`{"sid":"x","upgrades":[],"pingInterval":2,"pingTimeout":3,"maxPayload":1}`},
+		{"unknown key left alone", `{"sid":"x","upgrades":[],"extra":1}`, `{"sid":"x","upgrades":[],"extra":1}`},
+		{"not JSON left alone", `nope`, `nope`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &sink{}
+			tr := &orderedTransport{Transport: s}
+			tr.Send([]*packet.Packet{{Type: packet.OPEN, Data: types.NewStringBufferString(tc.in)}})
+			got, _ := io.ReadAll(s.sent[0].Data)
+			if string(got) != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPongRightAfterPingIsHeld(t *testing.T) {
+	tr := &orderedTransport{Transport: &sink{}}
+	tr.Send([]*packet.Packet{{Type: packet.PING}})
+	start := time.Now()
+	tr.holdPong(&packet.Packet{Type: packet.PONG})
+	if held := time.Since(start); held < pongHold/2 {
+		t.Fatalf("pong held %v, want about %v", held, pongHold)
+	}
+	time.Sleep(pongHold)
+	start = time.Now()
+	tr.holdPong(&packet.Packet{Type: packet.PONG})
+	tr.holdPong(&packet.Packet{Type: packet.MESSAGE})
+	if held := time.Since(start); held > pongHold/2 {
+		t.Fatalf("a late pong or a message was held %v", held)
+	}
+}
