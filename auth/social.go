@@ -147,7 +147,8 @@ func (s *Social) NativeLogin(ctx context.Context, in NativeInput) (SocialResult,
 		return SocialResult{}, ErrSocialNoEmail
 	}
 	name := firstNonEmpty(claims.Name, strings.TrimSpace(in.ProfileName), strings.Split(email, "@")[0])
-	user, err = s.create(ctx, in.Provider, claims.Subject, email, true, name, claims.Picture, store.Account{})
+	user, err = s.create(ctx, newSocialUser{provider: in.Provider, sub: claims.Subject, email: email, verified: true,
+		name: name, picture: claims.Picture, gender: "other"}, store.Account{})
 	return SocialResult{User: user, IsNew: true}, err
 }
 
@@ -195,15 +196,25 @@ func (s *Social) linkExisting(ctx context.Context, u store.User, provider string
 	return nil
 }
 
+// newSocialUser is what a social login knows about a user it creates.
+// gender is "other" for B8 (the old route's default) and empty (NULL) for
+// the web flow, which BetterAuth ran without one.
+type newSocialUser struct {
+	provider, sub, email string
+	verified             bool
+	name, picture        string
+	gender               string
+}
+
 // create inserts a user and its provider account together.
-func (s *Social) create(ctx context.Context, provider, sub, email string, verified bool, name, picture string, tokens store.Account) (store.User, error) {
+func (s *Social) create(ctx context.Context, n newSocialUser, tokens store.Account) (store.User, error) {
 	now := chatd.DBTime(s.now())
-	u := store.User{ID: store.NewID(), Name: sql.NullString{String: truncateRunes(name, 100), Valid: true},
-		Email:         sql.NullString{String: email, Valid: true},
-		EmailVerified: sql.NullBool{Bool: verified, Valid: true},
-		Image:         sql.NullString{String: picture, Valid: picture != ""},
-		Gender:        sql.NullString{String: "other", Valid: true}, Role: "USER", CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUserWithAccount(ctx, u, s.account(u.ID, provider, sub, tokens)); err != nil {
+	u := store.User{ID: store.NewID(), Name: sql.NullString{String: truncateRunes(n.name, 100), Valid: true},
+		Email:         sql.NullString{String: n.email, Valid: true},
+		EmailVerified: sql.NullBool{Bool: n.verified, Valid: true},
+		Image:         sql.NullString{String: n.picture, Valid: n.picture != ""},
+		Gender:        sql.NullString{String: n.gender, Valid: n.gender != ""}, Role: "USER", CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUserWithAccount(ctx, u, s.account(u.ID, n.provider, n.sub, tokens)); err != nil {
 		return store.User{}, fmt.Errorf("social: create user: %w", err)
 	}
 	return u, nil

@@ -250,7 +250,8 @@ func (s *Social) webUser(ctx context.Context, in CallbackInput, c IDClaims, toke
 		return store.User{}, false, "unable_to_get_user_info"
 	}
 	name := firstNonEmpty(c.Name, appleName(in.User), email)
-	u, err = s.create(ctx, in.Provider, c.Subject, email, c.EmailVerified, name, c.Picture, tokens)
+	u, err = s.create(ctx, newSocialUser{provider: in.Provider, sub: c.Subject, email: email, verified: c.EmailVerified,
+		name: name, picture: c.Picture}, tokens)
 	if err != nil {
 		s.log.ErrorContext(ctx, "oauth create user failed", "error", err)
 		return store.User{}, false, "unable_to_create_user"

@@ -302,6 +302,21 @@ func TestSocialWebFlow(t *testing.T) {
 	if w := callback("code=bad-code&state="+st, "better-auth.state="+sc); w.Header().Get("Location") != "/login-error?error=invalid_code" {
 		t.Fatalf("bad code: %s", w.Header().Get("Location"))
 	}
+	// A guest who signs in with a provider leaves the anonymous user behind:
+	// it is deleted, as BetterAuth's anonymous plugin does.
+	guest := e.freshSession(t, seedBob)
+	_, sc = start(`{"provider":"google","callbackURL":"/account"}`)
+	st, _ = auth.NewSigner(testSecret).Unsign(sc)
+	w = callback("code=guest&state="+st, "better-auth.state="+sc+"; better-auth.session_token="+guest)
+	if w.Code != 302 || w.Header().Get("Location") != "/account" {
+		t.Fatalf("guest callback: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if _, err := e.db.UserByID(context.Background(), seedBob); err == nil {
+		t.Fatal("the anonymous user survived the social sign-in")
+	}
+	if u, err := e.db.UserByEmailFold(context.Background(), "web-guest@example.com"); err != nil || u.Gender.Valid {
+		t.Fatalf("web user %+v %v (no gender, as BetterAuth)", u, err)
+	}
 	// Apple's form_post is bounced to the GET callback.
 	req := httptest.NewRequest(http.MethodPost, "/api/auth/callback/apple", strings.NewReader("code=abc&state=xyz&user=%7B%7D"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
