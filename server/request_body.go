@@ -30,6 +30,9 @@ type jsonObject map[string]json.RawMessage
 // object. An empty body is an empty object (native clients post without one);
 // anything else that is not an object is errBodyJSON.
 func readJSONObject(c *gin.Context, limit int64) (jsonObject, error) {
+	if c.Request.Body == nil {
+		return jsonObject{}, nil
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
