@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 )
 
 // corsHeaders are the response headers §5.2 speaks about.
@@ -115,4 +117,22 @@ func TestCORSWildcardIsNeverEmitted(t *testing.T) {
 			t.Fatalf("%s: ACAO %q, want %q", origin, got, want)
 		}
 	}
+}
+
+func TestCORSOnServerErrors(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	e.srv.engine.GET("/api/test-panic", func(*gin.Context) { panic("boom: secret detail") })
+	w := e.do(apiReq{method: "GET", target: "/api/test-panic", headers: map[string]string{"Origin": allowedOrigin}})
+	if w.Code != 500 || strings.Contains(w.Body.String(), "secret") {
+		t.Fatalf("panic: %d %s", w.Code, w.Body)
+	}
+	assertJSON(t, w.Body.Bytes(), `{"statusCode":500,"message":"Internal server error"}`)
+	checkCORS(t, w.Header(), map[string]string{"Access-Control-Allow-Origin": allowedOrigin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"})
+
+	e.db.Close()
+	w = e.do(apiReq{method: "GET", target: "/api/tenants/demo", headers: map[string]string{"Origin": allowedOrigin}})
+	if w.Code != 500 || strings.Contains(w.Body.String(), "sql") {
+		t.Fatalf("database down: %d %s", w.Code, w.Body)
+	}
+	checkCORS(t, w.Header(), map[string]string{"Access-Control-Allow-Origin": allowedOrigin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"})
 }
