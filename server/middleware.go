@@ -73,12 +73,12 @@ func (s *Server) cors() gin.HandlerFunc {
 // cannot match.
 func applyCORS(c *gin.Context, lib gin.HandlerFunc) {
 	c.Set(ctxCORSAllowed, true)
-	real := c.Request
-	shadow := *real
+	orig := c.Request
+	shadow := *orig
 	shadow.Host = "cors.invalid"
 	c.Request = &shadow
 	lib(c)
-	c.Request = real
+	c.Request = orig
 }
 
 // heldWriter swallows the status write of the CORS library's preflight abort.
