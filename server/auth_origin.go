@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -69,6 +70,36 @@ func (s *Server) baOriginCheck() gin.HandlerFunc {
 			return
 		}
 		if !s.origins.Allowed(c.Request, origin) {
+			baError(c, http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
+		}
+	}
+}
+
+// baFormCSRF is 1.4.18's formCsrfMiddleware on the email sign-in and
+// sign-up: with cookies, the origin check; without, and when the browser
+// sent Fetch Metadata, a cross-site navigation is refused and any other
+// request must name an allowed origin. Native and server calls send no
+// Sec-Fetch-* headers and pass.
+func (s *Server) baFormCSRF() gin.HandlerFunc {
+	const crossSite = "Cross-site navigation login blocked. This request appears to be a CSRF attack."
+	check := s.baOriginCheck()
+	return func(c *gin.Context) {
+		h := c.Request.Header
+		if h.Get("Cookie") != "" {
+			check(c)
+			return
+		}
+		site, mode := strings.TrimSpace(h.Get("Sec-Fetch-Site")), strings.TrimSpace(h.Get("Sec-Fetch-Mode"))
+		if site == "" && mode == "" && strings.TrimSpace(h.Get("Sec-Fetch-Dest")) == "" {
+			return
+		}
+		origin := requestOrigin(c.Request)
+		switch {
+		case site == "cross-site" && mode == "navigate":
+			baError(c, http.StatusForbidden, baCode(crossSite), crossSite)
+		case origin == "":
+			baError(c, http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+		case !s.origins.Allowed(c.Request, origin):
 			baError(c, http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
 		}
 	}

@@ -6,7 +6,7 @@ import "github.com/gin-gonic/gin"
 // custom session routes (B5, B6, B7, B9). Every POST that BetterAuth served
 // runs its origin check; /sign-in* and /sign-up* its rate limit.
 func (s *Server) authRoutes(api *gin.RouterGroup) {
-	ba := api.Group("/auth")
+	ba := api.Group("/auth", s.authRateLimit()) // counts /sign-in* and /sign-up* only
 	// Anyone: session reads and BetterAuth's probes.
 	ba.GET("/get-session", s.getSession)
 	ba.GET("/ok", s.authOK)
@@ -16,9 +16,9 @@ func (s *Server) authRoutes(api *gin.RouterGroup) {
 
 	// Anyone, origin-checked when cookies are sent: the sign-ins and sign-out.
 	post := ba.Group("", s.baOriginCheck())
-	post.POST("/sign-in/anonymous", s.authRateLimit(), s.signInAnonymous)
-	post.POST("/sign-in/email", s.authRateLimit(), s.signInEmail)
-	post.POST("/sign-up/email", s.authRateLimit(), s.signUpEmail)
+	post.POST("/sign-in/anonymous", s.signInAnonymous)
+	ba.POST("/sign-in/email", s.baFormCSRF(), s.signInEmail)
+	ba.POST("/sign-up/email", s.baFormCSRF(), s.signUpEmail)
 	post.POST("/sign-out", s.signOut)
 	ba.POST("/logout", s.checkOrigin(false), s.logout)
 

@@ -105,3 +105,31 @@ func TestGetSessionSignedOut(t *testing.T) {
 		t.Fatalf("a raw legacy token must resolve: %s", w.Body)
 	}
 }
+
+func TestEmailSignInCSRF(t *testing.T) {
+	e := newAuthEnv(t)
+	body := `{"email":"nobody@example.com","password":"password123"}`
+	tests := []struct {
+		name    string
+		headers map[string]string
+		status  int
+		code    string
+	}{
+		{"native: no Origin, no Fetch Metadata", nil, 401, "INVALID_EMAIL_OR_PASSWORD"},
+		{"untrusted Origin without Fetch Metadata (1.4.18 lets it through)", map[string]string{"Origin": "http://evil.example"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
+		{"cross-site navigation", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Origin": "http://evil.example"},
+			403, "CROSSSITE_NAVIGATION_LOGIN_BLOCKED_THIS_REQUEST_APPEARS_TO_BE_A_CSRF_ATTACK"},
+		{"cross-site fetch from an untrusted origin", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Origin": "http://evil.example"}, 403, "INVALID_ORIGIN"},
+		{"Fetch Metadata without Origin", map[string]string{"Sec-Fetch-Site": "same-origin"}, 403, "MISSING_OR_NULL_ORIGIN"},
+		{"same-site fetch from the app", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "capacitor://localhost"}, 401, "INVALID_EMAIL_OR_PASSWORD"},
+		{"cookie with an untrusted Origin", map[string]string{"Cookie": "a=b", "Origin": "http://evil.example"}, 403, "INVALID_ORIGIN"},
+	}
+	for _, tt := range tests {
+		w := e.do(apiReq{method: "POST", target: "/api/auth/sign-in/email", body: body, headers: tt.headers})
+		var got struct{ Code string }
+		_ = json.Unmarshal(w.Body.Bytes(), &got)
+		if w.Code != tt.status || got.Code != tt.code {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, w.Code, w.Body, tt.status, tt.code)
+		}
+	}
+}
