@@ -1,8 +1,3 @@
-//go:build chatgateway
-
-// The gateway is still behind the chatgateway build tag; this test joins the
-// default build when the tag is dropped from socketio/gateway.go.
-
 package server
 
 import (
