@@ -33,6 +33,13 @@ func (h *heartbeats) track(args ...any) {
 	sid := conn.Id()
 	heard := new(atomic.Int64)
 	heard.Store(h.now().UnixNano())
+	// The client's clock starts when it reads the handshake, which can be
+	// before this event under load; start from when the handshake left.
+	if t, ok := conn.Transport().(*orderedTransport); ok {
+		if opened := t.opened.Load(); opened != 0 {
+			heard.Store(opened)
+		}
+	}
 	h.heard.Store(sid, heard)
 	// Listeners are never removed one by one (the library matches them by
 	// code pointer); the session's emitter goes away with it.

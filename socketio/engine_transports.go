@@ -34,10 +34,11 @@ func (c orderedCtor) New(ctx *types.HttpContext) transports.Transport {
 	return t
 }
 
-// orderedTransport sees every packet the session writes: it notes when a
-// ping leaves and writes the handshake the way Node does.
+// orderedTransport sees every packet the session writes: it notes when the
+// handshake and each ping leave, and writes the handshake the way Node does.
 type orderedTransport struct {
 	transports.Transport
+	opened   atomic.Int64 // unix nanoseconds; the heartbeat clock starts here
 	pingSent atomic.Int64 // unix nanoseconds
 }
 
@@ -48,6 +49,7 @@ func (t *orderedTransport) Send(packets []*packet.Packet) {
 		case p.Type == packet.PING:
 			t.pingSent.Store(time.Now().UnixNano())
 		case p.Type == packet.OPEN:
+			t.opened.CompareAndSwap(0, time.Now().UnixNano())
 			packets[i] = nodeOrderedOpen(p)
 		}
 	}
