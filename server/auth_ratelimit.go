@@ -87,11 +87,15 @@ func (f *fixedWindow) allow(key string) (wait time.Duration, ok bool) {
 	return 0, true
 }
 
-// sweep drops keys whose window has passed.
+// sweep drops keys whose window has passed; if a flood keeps every key
+// fresh, it starts over rather than grow without bound.
 func (f *fixedWindow) sweep(now time.Time) {
 	for k, h := range f.hits {
 		if now.Sub(h.last) > f.window {
 			delete(f.hits, k)
 		}
+	}
+	if len(f.hits) >= maxLimiterKeys {
+		clear(f.hits)
 	}
 }
