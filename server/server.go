@@ -35,6 +35,7 @@ type Deps struct {
 	Resolver *auth.Resolver
 	Sessions *auth.Sessions // creates sessions and their cookies (BetterAuth's rules)
 	Sockets  http.Handler   // the Socket.IO endpoint, mounted at /socket.io/
+	Origins  *Origins       // the allow-list shared with the Socket.IO handshake; nil: built from Config
 	Messages messageDeleter // the chat service (*chat.Service): A14 deletes through it so the room hears messageDeleted
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
 	Logger   *slog.Logger
@@ -54,9 +55,12 @@ type Server struct {
 
 // New builds the engine and its route table.
 func New(cfg Config, deps Deps) (*Server, error) {
-	origins, err := NewOrigins(cfg.CORSOrigins, cfg.TrustedProxies)
-	if err != nil {
-		return nil, err
+	origins := deps.Origins
+	if origins == nil {
+		var err error
+		if origins, err = NewOrigins(cfg.CORSOrigins, cfg.TrustedProxies); err != nil {
+			return nil, err
+		}
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, engine: gin.New(),

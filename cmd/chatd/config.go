@@ -24,6 +24,7 @@ type Config struct {
 	APIPort          int // the NestJS port (3001)
 	Host             string
 	RedisURL         string
+	RedisPrefix      string // REDIS_PREFIX: the socket cluster's channels and presence keys
 	LogLevel         slog.Level
 	StrictAuth       bool
 	TrustedProxies   []string
@@ -57,6 +58,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		APIPort:          e.port("API_PORT", 3001),
 		Host:             e.str("HOST", ""),
 		RedisURL:         e.str("REDIS_URL", ""),
+		RedisPrefix:      e.str("REDIS_PREFIX", "socket.io"),
 		LogLevel:         e.level("LOG_LEVEL", slog.LevelInfo),
 		StrictAuth:       e.boolean("STRICT_AUTH", false),
 		TrustedProxies:   e.list("TRUSTED_PROXIES"),

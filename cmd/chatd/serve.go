@@ -15,6 +15,8 @@ import (
 	"chatd/auth"
 	"chatd/migrations"
 	"chatd/server"
+	"chatd/socketio"
+	"chatd/socketio/chat"
 	"chatd/store"
 )
 
@@ -62,6 +64,25 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	allowList, err := server.NewOrigins(origins, cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	sockets, err := socketio.New(socketio.Config{
+		RedisURL:    cfg.RedisURL,
+		RedisPrefix: cfg.RedisPrefix,
+		Chat:        chat.Config{PresenceWindow: cfg.PresenceWindow},
+	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	defer sockets.Close()
+	// Shutdown closes the sockets first, while the listeners still serve (a
+	// polling client needs one more request to hear the close, and presence
+	// must reach the other processes), and only then the HTTP servers.
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
 	srv, err := server.New(server.Config{
 		CORSOrigins:    origins,
 		TrustedProxies: cfg.TrustedProxies,
@@ -71,12 +92,13 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		UploadsDir:     cfg.UploadsDir,
 		EmailPassword:  cfg.EmailPassword,
 		Version:        version,
-	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins, Logger: logger, Now: time.Now})
+	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
+		Sockets: sockets.Handler(), Messages: sockets.Chat(), Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
 	logger.Info("chatd starting", "version", version, "cors_origins", origins)
-	return listen(ctx, cfg, logger, srv.Handler())
+	return listen(listenCtx, cfg, logger, srv.Handler())
 }
 
 // listen serves handler on PORT and API_PORT (one listener when equal).
