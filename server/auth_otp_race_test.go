@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"chatd/auth"
+)
+
+// concurrently sends the same request n times at once.
+func (e *loginEnv) concurrently(n int, req apiReq) []*httptest.ResponseRecorder {
+	out := make([]*httptest.ResponseRecorder, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i] = e.do(req)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// TestOTPConcurrentGuesses: parallel wrong guesses cannot share an attempt,
+// so five of them destroy the code, and a code logs in only once.
+func TestOTPConcurrentGuesses(t *testing.T) {
+	e := newLoginEnv(t, loginOpts{otp: auth.OTPConfig{DisableSendLimit: true}})
+	const phone = "+393331230000"
+	e.do(postJSON("/api/auth/otp/send", `{"phone":"`+phone+`"}`))
+	code := e.sms.code(t, phone)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "999999"
+	}
+	e.concurrently(5, postJSON("/api/auth/otp/verify", `{"phone":"`+phone+`","code":"`+wrong+`"}`))
+	if w := e.do(postJSON("/api/auth/otp/verify", `{"phone":"`+phone+`","code":"`+code+`","alias":"Racer"}`)); w.Code != 400 {
+		t.Fatalf("after five parallel wrong guesses the code still works: %d %s", w.Code, w.Body)
+	}
+
+	e.do(postJSON("/api/auth/otp/send", `{"phone":"`+phone+`"}`))
+	code = e.sms.code(t, phone)
+	results := e.concurrently(10, postJSON("/api/auth/otp/verify", `{"phone":"`+phone+`","code":"`+code+`","alias":"Racer"}`))
+	wins := 0
+	for _, w := range results {
+		switch w.Code {
+		case 200:
+			wins++
+		case 400:
+			assertJSON(t, w.Body.Bytes(), `{"error":"Codice non valido o scaduto"}`)
+		default:
+			t.Fatalf("unexpected %d %s", w.Code, w.Body)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d logins with one code, want exactly 1", wins)
+	}
+	var users int
+	if err := e.db.SQL().GetContext(context.Background(), &users, `SELECT count(*) FROM "user" WHERE "phoneNumber" = $1`, phone); err != nil || users != 1 {
+		t.Fatalf("%d users for the phone (%v), want 1", users, err)
+	}
+}
