@@ -242,7 +242,7 @@ func TestSocketLayerLeavesNoGoroutines(t *testing.T) {
 		if i%3 != 2 && strings.HasPrefix(ack, "40") {
 			user := `{"id":"a11ce000-0000-4000-8000-000000000001","alias":"Alice"}`
 			if i%3 == 0 {
-				c.read() // userCreated
+				c.read()                            // userCreated
 				user = `{"id":"x","alias":"Guest"}` // refused join: error Forbidden
 			}
 			c.send(`42["join",{"user":` + user + `,"tenantSlug":"demo"}]`)
