@@ -61,10 +61,12 @@ type oauthState struct {
 	RequestSignUp bool   `json:"requestSignUp,omitempty"`
 }
 
-// SignInInput is C5's validated body.
+// SignInInput is C5's validated body. OwnOrigin is the request's own
+// origin, the base URL when BETTER_AUTH_URL is unset.
 type SignInInput struct {
 	Provider, CallbackURL, ErrorURL, NewUserURL string
 	RequestSignUp                               bool
+	OwnOrigin                                   string
 }
 
 // Configured reports whether the web flow of provider is enabled.
@@ -83,13 +85,22 @@ func (s *Social) provider(name string) (ProviderConfig, bool) {
 	return ProviderConfig{}, false
 }
 
-func (s *Social) oauthConfig(name string, p ProviderConfig) *oauth2.Config {
+// base is BETTER_AUTH_URL, else the request's own origin (fallback): the
+// root of redirect_uri and of the default error URL.
+func (s *Social) base(fallback string) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	return fallback
+}
+
+func (s *Social) oauthConfig(name string, p ProviderConfig, base string) *oauth2.Config {
 	scopes := []string{"email", "profile", "openid"}
 	if name == Apple {
 		scopes = []string{"email", "name"}
 	}
 	return &oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: scopes,
-		RedirectURL: s.cfg.BaseURL + "/api/auth/callback/" + name,
+		RedirectURL: base + "/api/auth/callback/" + name,
 		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 }
 
@@ -110,7 +121,7 @@ func (s *Social) SignIn(ctx context.Context, in SignInInput) (authURL, state str
 	if err != nil {
 		return "", "", fmt.Errorf("social: save state: %w", err)
 	}
-	cfg := s.oauthConfig(in.Provider, p)
+	cfg := s.oauthConfig(in.Provider, p, s.base(in.OwnOrigin))
 	if in.Provider == Apple {
 		return cfg.AuthCodeURL(state, oauth2.SetAuthURLParam("response_type", "code id_token"),
 			oauth2.SetAuthURLParam("response_mode", "form_post")), state, nil
@@ -124,6 +135,7 @@ func (s *Social) SignIn(ctx context.Context, in SignInInput) (authURL, state str
 type CallbackInput struct {
 	Provider, Code, State, Error, ErrorDescription, User string
 	CookieState                                          string
+	OwnOrigin                                            string // as in SignInInput
 }
 
 // CallbackResult is a logged-in user and where to send the browser.
@@ -135,7 +147,7 @@ type CallbackResult struct {
 // Callback finishes the flow: state checks, code exchange, ID token
 // verification, find/link/create. Failures are *CallbackError.
 func (s *Social) Callback(ctx context.Context, in CallbackInput) (CallbackResult, error) {
-	fail := &CallbackError{URL: s.cfg.BaseURL + "/api/auth/error"}
+	fail := &CallbackError{URL: s.base(in.OwnOrigin) + "/api/auth/error"}
 	if in.State == "" {
 		fail.Code, fail.StateParam = "state_not_found", true
 		return CallbackResult{}, fail
@@ -201,7 +213,7 @@ func (s *Social) exchangeAndLogin(ctx context.Context, in CallbackInput, st oaut
 	if in.Provider == Google {
 		opts = append(opts, oauth2.VerifierOption(st.CodeVerifier))
 	}
-	tok, err := s.oauthConfig(in.Provider, p).Exchange(context.WithValue(ctx, oauth2.HTTPClient, s.client), in.Code, opts...)
+	tok, err := s.oauthConfig(in.Provider, p, s.base(in.OwnOrigin)).Exchange(context.WithValue(ctx, oauth2.HTTPClient, s.client), in.Code, opts...)
 	if err != nil {
 		s.log.InfoContext(ctx, "oauth code exchange failed", "provider", in.Provider, "error", err)
 		return store.User{}, false, "invalid_code"

@@ -82,6 +82,7 @@ func (s *Server) socialSignIn(c *gin.Context) {
 		*f.dst = v
 	}
 	in.Provider, _, _ = body.str("provider")
+	in.OwnOrigin = s.origins.OwnOrigin(c.Request)
 	in.RequestSignUp = jsTruthy(body["requestSignUp"])
 	if body.has("idToken") {
 		baError(c, http.StatusNotFound, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported")
@@ -166,7 +167,7 @@ func (s *Server) socialCallback(c *gin.Context) {
 	q := c.Request.URL.Query()
 	in := auth.CallbackInput{Provider: provider, Code: q.Get("code"), State: q.Get("state"), Error: q.Get("error"),
 		ErrorDescription: q.Get("error_description"), User: q.Get("user"),
-		CookieState: s.signedCookie(c.Request, s.deps.Sessions.CookieName("state"))}
+		CookieState: s.signedCookie(c.Request, s.deps.Sessions.CookieName("state")), OwnOrigin: s.origins.OwnOrigin(c.Request)}
 	previous, hadSession, _ := s.sessionFrom(c)
 	res, err := s.deps.Logins.Social.Callback(c.Request.Context(), in)
 	var failed *auth.CallbackError
