@@ -68,6 +68,24 @@ func TestWrongMethodOnNextRouteIs405(t *testing.T) {
 	if w.Code != http.StatusMethodNotAllowed || w.Body.Len() != 0 || w.Header().Get("Allow") != "GET, POST" {
 		t.Fatalf("got %d %q Allow=%q", w.Code, w.Body, w.Header().Get("Allow"))
 	}
+	for _, tc := range []struct {
+		method, target string
+		status         int
+	}{
+		{"GET", "/api/auth/logout", 405},          // a Next route under /api/auth/
+		{"DELETE", "/api/validate-nas/", 405},     // trailing slash tolerated
+		{"POST", "/api/auth/get-session", 404},    // a BetterAuth path, wrong method
+		{"GET", "/api/auth/does-not-exist", 404},  // unknown under /api/auth/
+		{"GET", "/api/auth/does-not-exist/", 404}, // with a slash
+	} {
+		w := e.do(apiReq{method: tc.method, target: tc.target})
+		if w.Code != tc.status || w.Body.Len() != 0 {
+			t.Errorf("%s %s: %d %q, want %d and an empty body", tc.method, tc.target, w.Code, w.Body, tc.status)
+		}
+		if allow := w.Header().Get("Allow"); (tc.status == 405) != (allow != "") {
+			t.Errorf("%s %s: Allow %q", tc.method, tc.target, allow)
+		}
+	}
 }
 
 func TestStaffOrderAndFallback(t *testing.T) {
