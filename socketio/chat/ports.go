@@ -14,7 +14,9 @@ type Conn interface {
 	Join(rooms ...string)
 	// Leave removes the socket from a room.
 	Leave(room string)
-	// Emit sends an event to this socket only.
+	// Emit sends an event to this socket only. payload is JSON-encoded as the
+	// event's one argument; nil sends the event without an argument
+	// (reportSubmitted has none).
 	Emit(event string, payload any)
 	// Disconnect closes the socket so that the client sees
 	// "io server disconnect".
