@@ -45,6 +45,9 @@ export function matchSocketStep(expected, got, vars) {
   if (got.kind !== expected.kind) {
     return { ok: false, path: 'kind', why: `expected ${expected.kind}, got ${got.kind}` };
   }
+  if (expected.kind === 'event' && got.event !== expected.event) {
+    return { ok: false, path: 'event', why: `expected event ${JSON.stringify(expected.event)}, got ${JSON.stringify(got.event)}` };
+  }
   const fields = FIELDS[expected.kind] || Object.keys(expected).filter((k) => !['seq', 't', 'client', 'dir', 'kind', 'volatile', 'unordered_arrays'].includes(k));
   const want = pick(expected, fields);
   const pattern = buildPattern(expected, want, '');

@@ -273,15 +273,25 @@ function replaceEffects(steps, action, op) {
     if (op.events && !op.kinds && s.kind !== 'event') continue;
     dropped.add(s);
   }
+  // The replacement takes the place of the first dropped step (so it keeps
+  // its position in the client's ordered stream), else follows the action.
+  const anchor = steps.slice(idx + 1, end).find((s) => dropped.has(s));
+  const base = anchor ? anchor.seq : action.seq;
   const inserted = (op.with || []).map((w, i) => {
     const s = structuredClone(w);
     s.client = s.client === '$self' || s.client === undefined ? action.client : s.client;
     s.dir = s.dir || 'in';
-    s.seq = action.seq + (i + 1) / 1000;
+    s.seq = base + (i + 1) / 1000;
     return s;
   });
-  const out = steps.filter((s) => !dropped.has(s));
-  out.splice(out.indexOf(action) + 1, 0, ...inserted);
+  const out = [];
+  let placed = false;
+  for (const s of steps) {
+    if (s === anchor) { out.push(...inserted); placed = true; }
+    if (!dropped.has(s)) out.push(s);
+    if (s === action && !anchor) { out.push(...inserted); placed = true; }
+  }
+  if (!placed) out.push(...inserted);
   return out;
 }
 
@@ -293,7 +303,9 @@ function replaceEffects(steps, action, op) {
  */
 function rejectClient(steps, open) {
   // Steps inserted by rules carry fractional seqs; they stay.
-  const isLater = (s) => s.client === open.client && Number.isInteger(s.seq) && s.seq > open.seq;
+  const refused = steps.find((s) => s.client === open.client && s.kind === 'connect_error' && s.seq > open.seq);
+  const from = refused ? refused.seq : open.seq;
+  const isLater = (s) => s.client === open.client && Number.isInteger(s.seq) && s.seq > from;
   let out = steps;
   for (const s of steps.filter((x) => isLater(x) && x.kind === 'emit')) {
     out = replaceEffects(out, s, { clients: 'all' });

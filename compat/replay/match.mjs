@@ -100,8 +100,8 @@ export function substitute(step, root, prefix, vars) {
   const out = structuredClone(root);
   for (const ann of step.volatile || []) {
     if (ann.role !== 'ref' && !ann.template) continue;
-    if (!ann.path.startsWith(prefix + '.')) continue;
-    const rel = ann.path.slice(prefix.length + 1);
+    if (!ann.path.startsWith(prefix + '.') && !ann.path.startsWith(prefix + '[')) continue;
+    const rel = ann.path.slice(prefix.length).replace(/^\./, '');
     if (ann.template) {
       const v = fillTemplate(ann.template, vars);
       if (v !== null) setPath(out, rel, v);

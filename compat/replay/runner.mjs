@@ -45,7 +45,8 @@ export async function replay(rec, baseURL, opts = {}) {
       for (const step of seg.steps) {
         if (!ACTION_KINDS.has(step.kind)) continue;
         if (step.kind === 'sleep') { await sleep(step.ms); continue; }
-        const needs = (step.volatile || []).filter((a) => a.role === 'ref' && a.var && !(a.var in vars));
+        // Only refs the action sends (emit args, request) must be bound first.
+        const needs = (step.volatile || []).filter((a) => a.role === 'ref' && a.var && !(a.var in vars) && /^(args|request)\b/.test(a.path));
         if (needs.length) vars = await waitForVars(needs.map((a) => a.var), expected, () => inbox, vars, unordered, expectTimeoutMs);
         if (step.kind === 'open_socket') {
           const c = new SocketClient(step.client, sink);
@@ -60,14 +61,24 @@ export async function replay(rec, baseURL, opts = {}) {
           clients.get(step.client)?.close();
         } else if (step.kind === 'http') {
           const req = substitute(step, step.request, 'request', vars);
+          let got;
           try {
-            httpResults.set(step.seq, await doHTTP(baseURL, req));
+            got = await doHTTP(baseURL, req);
           } catch (e) {
-            httpResults.set(step.seq, { error: String(e.message || e) });
+            got = { error: String(e.message || e), raw: Buffer.alloc(0) };
           }
+          // Match at once (an exchange is synchronous) so later requests of the
+          // segment can use what this response captured; socket steps seen so
+          // far are matched first for the same reason.
+          vars = matchSegment(rec, si, { steps: expected }, inbox, new Map(), vars, unordered, true).vars;
+          const result = matchHTTP(step, got, vars);
+          if (result.ok) vars = result.vars;
+          httpResults.set(step.seq, { got, result });
         }
       }
-      // Wait for every expected `in` step (by count per client), then the quiet period.
+      // Wait for every expected `in` step (by count per client), then the
+      // quiet period, counted from the later of the last action and the last arrival.
+      lastArrival = Math.max(lastArrival, Date.now());
       const want = countBy(expected);
       const deadline = Date.now() + expectTimeoutMs;
       while (Date.now() < deadline && !covered(want, countBy(inbox))) await sleep(10);
@@ -118,10 +129,10 @@ export function matchSegment(rec, si, seg, received, httpResults, vars, unordere
   for (const exp of seg.steps.filter(isExpected)) {
     if (exp.kind === 'http') {
       if (prefixOnly) continue;
-      const got = httpResults.get(exp.seq);
-      if (!got) continue;
-      const r = matchHTTP(exp, got, vars);
-      if (r.ok) vars = r.vars;
+      const res = httpResults.get(exp.seq);
+      if (!res) continue;
+      const { got, result: r } = res;
+      if (r.ok) vars = { ...r.vars, ...vars };
       else mm({ seq: exp.seq, client: exp.client, path: r.path, why: r.why, expected: describe(exp), received: `status ${got.status} ${got.raw ? got.raw.toString('utf8').slice(0, 500) : got.error}` });
       continue;
     }
