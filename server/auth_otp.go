@@ -156,35 +156,41 @@ func (s *Server) nativeSession(c *gin.Context, userID, internal string) (store.S
 	return sess, true
 }
 
-// loginRoutes registers the login methods of Logins; a method left nil is
-// not served (its paths fall through to the unknown-route 404).
+// loginRoutes registers the login methods of Logins. Every path is always
+// routed (so a wrong method is still a 405 on the Next routes); a method
+// left nil answers the unknown-route 404.
 func (s *Server) loginRoutes(api *gin.RouterGroup) {
 	l := s.deps.Logins
 	ba := api.Group("/auth")
 	// Anyone: the native-app logins (Next.js custom routes, Next error style).
-	if l.OTP != nil {
-		ba.POST("/otp/send", s.checkOrigin(false), s.otpSend)
-		ba.POST("/otp/verify", s.checkOrigin(false), s.otpVerify)
-	}
-	if l.Biometric != nil {
-		ba.POST("/biometric/setup", s.checkOrigin(false), s.biometricSetup)
-		ba.POST("/biometric/login", s.checkOrigin(false), s.biometricLogin)
-	}
-	if l.Social != nil {
-		ba.POST("/social/native", s.checkOrigin(false), s.socialNative)
-		// BetterAuth's web flow: origin-checked, rate-limited like every /sign-in/*.
-		ba.POST("/sign-in/social", s.baOriginCheck(), s.authRateLimit(), s.socialSignIn)
-		ba.GET("/callback/:provider", s.socialCallback)
-		ba.POST("/callback/:provider", s.socialCallbackPost) // Apple's cross-site form_post: exempt (§6)
-	}
-	if l.Passkeys != nil {
-		ba.GET("/passkey/generate-register-options", s.passkeyRegisterOptions)
-		ba.GET("/passkey/generate-authenticate-options", s.passkeyAuthenticateOptions)
-		ba.GET("/passkey/list-user-passkeys", s.passkeyList)
-		post := ba.Group("/passkey", s.baOriginCheck())
-		post.POST("/verify-registration", s.passkeyVerifyRegistration)
-		post.POST("/verify-authentication", s.passkeyVerifyAuthentication)
-		post.POST("/delete-passkey", s.passkeyDelete)
-		post.POST("/update-passkey", s.passkeyUpdate)
+	otp := ba.Group("", s.loginEnabled(l.OTP != nil), s.checkOrigin(false))
+	otp.POST("/otp/send", s.otpSend)
+	otp.POST("/otp/verify", s.otpVerify)
+	bio := ba.Group("", s.loginEnabled(l.Biometric != nil), s.checkOrigin(false))
+	bio.POST("/biometric/setup", s.biometricSetup)
+	bio.POST("/biometric/login", s.biometricLogin)
+	social := ba.Group("", s.loginEnabled(l.Social != nil))
+	social.POST("/social/native", s.checkOrigin(false), s.socialNative)
+	// BetterAuth's web flow: origin-checked, rate-limited like every /sign-in/*.
+	social.POST("/sign-in/social", s.baOriginCheck(), s.authRateLimit(), s.socialSignIn)
+	social.GET("/callback/:provider", s.socialCallback)
+	social.POST("/callback/:provider", s.socialCallbackPost) // Apple's cross-site form_post: exempt (§6)
+	pk := ba.Group("/passkey", s.loginEnabled(l.Passkeys != nil))
+	pk.GET("/generate-register-options", s.passkeyRegisterOptions)
+	pk.GET("/generate-authenticate-options", s.passkeyAuthenticateOptions)
+	pk.GET("/list-user-passkeys", s.passkeyList)
+	post := pk.Group("", s.baOriginCheck())
+	post.POST("/verify-registration", s.passkeyVerifyRegistration)
+	post.POST("/verify-authentication", s.passkeyVerifyAuthentication)
+	post.POST("/delete-passkey", s.passkeyDelete)
+	post.POST("/update-passkey", s.passkeyUpdate)
+}
+
+// loginEnabled answers 404 for a login method chatd was built without.
+func (s *Server) loginEnabled(enabled bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !enabled {
+			s.notFound(c)
+		}
 	}
 }

@@ -340,3 +340,16 @@ func TestOTPSendLimits(t *testing.T) {
 		t.Fatalf("after an hour: %d", w.Code)
 	}
 }
+
+// TestLoginsNotConfigured: a server built without a login method answers
+// its paths as unknown routes (404, empty under /api/auth/), never a crash.
+func TestLoginsNotConfigured(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	for _, target := range []string{"/api/auth/otp/send", "/api/auth/biometric/login", "/api/auth/social/native",
+		"/api/auth/passkey/verify-authentication"} {
+		w := e.do(postJSON(target, `{}`))
+		if w.Code != http.StatusNotFound || w.Body.Len() != 0 {
+			t.Errorf("%s: %d %q", target, w.Code, w.Body)
+		}
+	}
+}
