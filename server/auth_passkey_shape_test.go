@@ -1,0 +1,69 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"testing"
+)
+
+func passkeyKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestPasskeyOptionsShape pins the options JSON to what @better-auth/passkey
+// 1.4.18 (simplewebauthn 13) sends, as recorded in betterauth.md.
+func TestPasskeyOptionsShape(t *testing.T) {
+	e := newLoginEnv(t, loginOpts{})
+	a := newSoftAuthenticator(t)
+	token := e.freshSession(t, seedAlice)
+	e.registerPasskey(t, a, token, localOrigin, "localhost")
+	w := e.do(apiReq{method: http.MethodGet, target: "/api/auth/passkey/generate-register-options?name=Work&authenticatorAttachment=platform",
+		headers: map[string]string{"Authorization": "Bearer " + token, "Origin": localOrigin}})
+	var reg map[string]any
+	decode(t, w, &reg)
+	want := []string{"attestation", "authenticatorSelection", "challenge", "excludeCredentials", "extensions", "hints",
+		"pubKeyCredParams", "rp", "timeout", "user"}
+	if got := passkeyKeys(reg); !slices.Equal(got, want) {
+		t.Fatalf("registration option keys %v, want %v", got, want)
+	}
+	assertJSON(t, passkeyJSONBytes(t, reg["rp"]), `{"name":"Local","id":"localhost"}`)
+	assertJSON(t, passkeyJSONBytes(t, reg["pubKeyCredParams"]), `[{"alg":-8,"type":"public-key"},{"alg":-7,"type":"public-key"},{"alg":-257,"type":"public-key"}]`)
+	assertJSON(t, passkeyJSONBytes(t, reg["authenticatorSelection"]),
+		`{"residentKey":"preferred","userVerification":"preferred","requireResidentKey":false,"authenticatorAttachment":"platform"}`)
+	assertJSON(t, passkeyJSONBytes(t, reg["excludeCredentials"]),
+		`[{"id":"`+b64url.EncodeToString(a.credID)+`","transports":["hybrid","internal"],"type":"public-key"}]`)
+	user := reg["user"].(map[string]any)
+	handle, _ := base64.RawURLEncoding.DecodeString(user["id"].(string))
+	if !regexp.MustCompile(`^[a-z0-9]{32}$`).Match(handle) || user["name"] != "Work" || user["displayName"] != "alice@example.com" {
+		t.Fatalf("user entity %v (handle %q)", user, handle)
+	}
+	if reg["timeout"] != float64(60000) || reg["attestation"] != "none" || len(reg["challenge"].(string)) != 43 {
+		t.Fatalf("options %v", reg)
+	}
+	// Authentication options list the caller's passkeys only with a session.
+	w = e.do(apiReq{method: http.MethodGet, target: "/api/auth/passkey/generate-authenticate-options",
+		headers: map[string]string{"Authorization": "Bearer " + token, "Origin": localOrigin}})
+	var auth map[string]any
+	decode(t, w, &auth)
+	if got := passkeyKeys(auth); !slices.Equal(got, []string{"allowCredentials", "challenge", "rpId", "timeout", "userVerification"}) {
+		t.Fatalf("authentication option keys %v", got)
+	}
+}
+
+func passkeyJSONBytes(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
