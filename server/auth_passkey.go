@@ -72,6 +72,11 @@ func (s *Server) passkeyRegisterOptions(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if a := c.Query("authenticatorAttachment"); a != "" && a != "platform" && a != "cross-platform" {
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR",
+			`[query.authenticatorAttachment] Invalid option: expected one of "platform"|"cross-platform"`)
+		return
+	}
 	opts, token, err := s.deps.Logins.Passkeys.RegistrationOptions(c.Request.Context(), s.passkeyRP(c, true), su.User,
 		limitString(c.Query("name"), 256), c.Query("authenticatorAttachment"))
 	if err != nil {
@@ -133,7 +138,7 @@ func (s *Server) passkeyVerifyAuthentication(c *gin.Context) {
 		return
 	}
 	if !isJSONObject(body["response"]) {
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "Invalid body parameters")
+		baValidation(c, "body.response", "record", body["response"])
 		return
 	}
 	in := auth.AuthenticationInput{RP: s.passkeyRP(c, false), Response: body["response"],
@@ -177,9 +182,9 @@ func (s *Server) passkeyDelete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	id, _, ok := body.str("id")
-	if !ok || id == "" {
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "Invalid body parameters")
+	id, present, ok := body.str("id")
+	if !present || !ok {
+		baValidation(c, "body.id", "string", body["id"])
 		return
 	}
 	if err := s.deps.Logins.Passkeys.Delete(c.Request.Context(), su.User.ID, id); err != nil {
@@ -199,10 +204,17 @@ func (s *Server) passkeyUpdate(c *gin.Context) {
 	if !ok {
 		return
 	}
-	id, _, idOK := body.str("id")
-	name, _, nameOK := body.str("name")
-	if !idOK || !nameOK || id == "" || !body.has("name") || len(name) > 256 {
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "Invalid body parameters")
+	id, idPresent, idOK := body.str("id")
+	name, namePresent, nameOK := body.str("name")
+	switch {
+	case !idPresent || !idOK:
+		baValidation(c, "body.id", "string", body["id"])
+		return
+	case !namePresent || !nameOK:
+		baValidation(c, "body.name", "string", body["name"])
+		return
+	case len(name) > 256:
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.name] Too big: expected string to have <=256 characters")
 		return
 	}
 	pk, err := s.deps.Logins.Passkeys.Rename(c.Request.Context(), su.User.ID, id, name)
@@ -237,6 +249,33 @@ var nonCodeChars = regexp.MustCompile(`[^A-Z0-9_]`)
 // passkeyCode is better-call 1.1.8's code derived from a message.
 func passkeyCode(message string) string {
 	return nonCodeChars.ReplaceAllString(strings.ReplaceAll(strings.ToUpper(message), " ", "_"), "")
+}
+
+// baValidation is better-call's 400 for a body field zod refused, with
+// zod 4's message: "[body.id] Invalid input: expected string, received undefined".
+func baValidation(c *gin.Context, path, expected string, raw json.RawMessage) {
+	baError(c, http.StatusBadRequest, "VALIDATION_ERROR",
+		"["+path+"] Invalid input: expected "+expected+", received "+jsonTypeName(raw))
+}
+
+// jsonTypeName names a JSON value's type the way zod reports what it got.
+func jsonTypeName(raw json.RawMessage) string {
+	v := strings.TrimSpace(string(raw))
+	switch {
+	case v == "":
+		return "undefined"
+	case v == "null":
+		return "null"
+	case v == "true" || v == "false":
+		return "boolean"
+	case v[0] == '"':
+		return "string"
+	case v[0] == '[':
+		return "array"
+	case v[0] == '{':
+		return "object"
+	}
+	return "number"
 }
 
 func isJSONObject(raw json.RawMessage) bool {

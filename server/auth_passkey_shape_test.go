@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"testing"
 )
 
@@ -66,4 +67,26 @@ func passkeyJSONBytes(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestPasskeyValidation: refused bodies get better-call's VALIDATION_ERROR.
+func TestPasskeyValidation(t *testing.T) {
+	e := newLoginEnv(t, loginOpts{})
+	token := e.freshSession(t, seedAlice)
+	h := map[string]string{"Authorization": "Bearer " + token, "Origin": localOrigin}
+	for _, tc := range []struct{ target, body, want string }{
+		{"/api/auth/passkey/delete-passkey", `{}`, `[body.id] Invalid input: expected string, received undefined`},
+		{"/api/auth/passkey/update-passkey", `{"id":"x","name":5}`, `[body.name] Invalid input: expected string, received number`},
+		{"/api/auth/passkey/verify-authentication", `{"response":[]}`, `[body.response] Invalid input: expected record, received array`},
+	} {
+		w := e.do(postJSON(tc.target, tc.body, h))
+		if w.Code != 400 {
+			t.Fatalf("%s: %d %s", tc.target, w.Code, w.Body)
+		}
+		assertJSON(t, w.Body.Bytes(), `{"code":"VALIDATION_ERROR","message":`+strconv.Quote(tc.want)+`}`)
+	}
+	w := e.do(apiReq{method: http.MethodGet, target: "/api/auth/passkey/generate-register-options?authenticatorAttachment=usb", headers: h})
+	if w.Code != 400 {
+		t.Fatalf("bad attachment: %d %s", w.Code, w.Body)
+	}
 }
