@@ -10,16 +10,17 @@ import (
 // until one more is allowed" without recording, so a caller can check several
 // limits and record only when all of them pass.
 type RateLimiter struct {
-	mu   sync.Mutex
-	max  int
-	per  time.Duration
-	hits map[string][]time.Time
+	mu        sync.Mutex
+	max       int
+	per       time.Duration
+	hits      map[string][]time.Time
+	nextSweep int // sweep idle keys when the map grows past this
 }
 
 // NewRateLimiter allows max events per key within any window of length per.
 // A max of zero or less disables the limit.
 func NewRateLimiter(max int, per time.Duration) *RateLimiter {
-	return &RateLimiter{max: max, per: per, hits: map[string][]time.Time{}}
+	return &RateLimiter{max: max, per: per, hits: map[string][]time.Time{}, nextSweep: minSweep}
 }
 
 // Wait returns zero when one more event for key is allowed at now, or how
@@ -44,12 +45,23 @@ func (l *RateLimiter) Add(key string, now time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.hits[key] = append(l.prune(key, now), now)
-	if len(l.hits) > 10000 { // keys are client-chosen: never let idle ones pile up
-		for k := range l.hits {
-			l.prune(k, now)
-		}
+	l.addLocked(key, now)
+}
+
+// minSweep is the map size below which idle keys are left alone.
+const minSweep = 10000
+
+// sweep drops idle keys once the map has doubled since the last sweep: keys
+// are client-chosen, so idle ones must not pile up, and the cost of a sweep
+// stays proportional to the growth that caused it.
+func (l *RateLimiter) sweep(now time.Time) {
+	if len(l.hits) <= l.nextSweep {
+		return
 	}
+	for k := range l.hits {
+		l.prune(k, now)
+	}
+	l.nextSweep = max(minSweep, 2*len(l.hits))
 }
 
 // Allow is Wait followed by Add when the event is allowed.
@@ -64,6 +76,7 @@ func (l *RateLimiter) Allow(key string, now time.Time) (bool, time.Duration) {
 		return false, live[len(live)-l.max].Add(l.per).Sub(now)
 	}
 	l.hits[key] = append(live, now)
+	l.sweep(now)
 	return true, 0
 }
 
@@ -111,4 +124,5 @@ func (l *RateLimiter) addLocked(key string, now time.Time) {
 		return
 	}
 	l.hits[key] = append(l.prune(key, now), now)
+	l.sweep(now)
 }

@@ -62,3 +62,18 @@ func TestOTPHashAndCode(t *testing.T) {
 		}
 	}
 }
+
+func TestRateLimiterSweepsIdleKeys(t *testing.T) {
+	start := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	l := NewRateLimiter(1, time.Minute)
+	for i := range minSweep {
+		l.Add(string(rune('a'+i%26))+time.Duration(i).String(), start)
+	}
+	if n := len(l.hits); n != minSweep {
+		t.Fatalf("%d keys before the map outgrew the threshold, want %d", n, minSweep)
+	}
+	l.Add("late", start.Add(2*time.Minute)) // every other key is idle by now
+	if _, ok := l.hits["late"]; !ok || len(l.hits) != 1 {
+		t.Fatalf("%d keys kept after the sweep, want only the live one", len(l.hits))
+	}
+}
