@@ -27,10 +27,9 @@ const (
 	maxEchoJSON   = 8 << 10   // bytes of the object without text and imageUrl
 )
 
-// messageIDPattern is what a client-made message id may look like: the app
-// uses crypto.randomUUID, but a fallback id of letters, digits, '-' and '_'
-// is accepted so that no honest client loses messages.
-var messageIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+// messageIDPattern is what a client-made message id must look like: a UUID
+// (the app makes it with crypto.randomUUID), any version, any case.
+var messageIDPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 
 // tagPattern is the original's sanitiser: every "<...>" goes.
 var tagPattern = regexp.MustCompile(`<[^>]*>`)

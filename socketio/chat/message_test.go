@@ -257,6 +257,8 @@ func TestSendMalformedPayloads(t *testing.T) {
 		msg(msgID, aliceID, "x", map[string]any{"id": nil}),
 		msg(msgID, aliceID, "x", map[string]any{"id": 7.0}),
 		msg(msgID, aliceID, "x", map[string]any{"id": "bad id with spaces"}),
+		msg(msgID, aliceID, "x", map[string]any{"id": "not-a-uuid"}),
+		msg(msgID, aliceID, "x", map[string]any{"id": "c1e00000-0000-4000-8000-00000000000g"}),
 		msg(msgID, aliceID, "x", map[string]any{"id": strings.Repeat("a", 129)}),
 		msg(msgID, aliceID, "x", map[string]any{"senderId": nil}),
 		msg(msgID, aliceID, "x", map[string]any{"senderId": []any{aliceID}}),
