@@ -151,3 +151,36 @@ func TestBiometricLoginErrors(t *testing.T) {
 		t.Fatalf("after a minute: %d", w.Code)
 	}
 }
+
+// TestLoginOriginChecks applies §6 to the login routes: Next-style routes
+// refuse a foreign Origin when cookies come along; BetterAuth-style ones
+// also refuse a missing Origin then; Apple's form_post is exempt.
+func TestLoginOriginChecks(t *testing.T) {
+	e := newLoginEnv(t, loginOpts{})
+	cookie := "better-auth.session_token=" + aliceToken
+	for _, tc := range []struct {
+		name, target string
+		headers      map[string]string
+		status       int
+		want         string
+	}{
+		{"otp, foreign origin", "/api/auth/otp/send", map[string]string{"Cookie": cookie, "Origin": "https://evil.example"}, 403, `{"error":"Invalid origin"}`},
+		{"biometric, foreign referer", "/api/auth/biometric/login", map[string]string{"Cookie": cookie, "Referer": "https://evil.example/x"}, 403, `{"error":"Invalid origin"}`},
+		{"native social, foreign origin", "/api/auth/social/native", map[string]string{"Cookie": cookie, "Origin": "https://evil.example"}, 403, `{"error":"Invalid origin"}`},
+		{"otp, no origin (native app)", "/api/auth/otp/send", map[string]string{"Cookie": cookie}, 400, `{"error":"Numero di telefono mancante"}`},
+		{"otp, capacitor", "/api/auth/otp/send", map[string]string{"Cookie": cookie, "Origin": "capacitor://localhost"}, 400, `{"error":"Numero di telefono mancante"}`},
+		{"passkey, no origin", "/api/auth/passkey/delete-passkey", map[string]string{"Cookie": cookie}, 403, `{"code":"MISSING_OR_NULL_ORIGIN","message":"Missing or null Origin"}`},
+		{"passkey, foreign origin", "/api/auth/passkey/verify-authentication", map[string]string{"Cookie": cookie, "Origin": "https://evil.example"}, 403, `{"code":"INVALID_ORIGIN","message":"Invalid origin"}`},
+		{"social sign-in, null origin", "/api/auth/sign-in/social", map[string]string{"Cookie": cookie, "Origin": "null"}, 403, `{"code":"MISSING_OR_NULL_ORIGIN","message":"Missing or null Origin"}`},
+	} {
+		w := e.do(postJSON(tc.target, `{}`, tc.headers))
+		if w.Code != tc.status {
+			t.Fatalf("%s: %d %s", tc.name, w.Code, w.Body)
+		}
+		assertJSON(t, w.Body.Bytes(), tc.want)
+	}
+	w := e.do(apiReq{method: "POST", target: "/api/auth/callback/google", headers: map[string]string{"Cookie": cookie, "Origin": "https://appleid.apple.com"}})
+	if w.Code != 302 {
+		t.Fatalf("form_post callback must be exempt: %d %s", w.Code, w.Body)
+	}
+}
