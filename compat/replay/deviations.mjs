@@ -68,6 +68,12 @@ function context(steps, facts, env) {
         bound.set(s.client, sess?.live ? sess.userId : null);
       }
     }
+    if (s.kind === 'event' && s.event === 'presenceUpdate') {
+      // Another presenceUpdate for the same client before the next barrier?
+      const rest = steps.slice(steps.indexOf(s) + 1);
+      const end = rest.findIndex((e) => e.kind === 'barrier');
+      x.later_presence_in_segment = (end < 0 ? rest : rest.slice(0, end)).some((e) => e.client === s.client && e.kind === 'event' && e.event === 'presenceUpdate');
+    }
     if (s.kind === 'emit') {
       const b = bound.get(s.client);
       const a = s.args?.[0];
