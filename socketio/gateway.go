@@ -98,7 +98,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	chatDeps := chat.Deps{Store: deps.Store, Sessions: deps.Sessions, Hub: hub{io: g.transport.IO()},
 		Logger: deps.Logger, Now: deps.Now}
 	if cfg.RedisURL != "" {
-		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix)
+		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Logger)
 		if err != nil {
 			g.cancel()
 			g.transport.Close()

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,12 +17,14 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"go.uber.org/goleak"
 
 	"chatd/auth"
 	"chatd/server"
 	"chatd/socketio/chat"
+	"chatd/store"
 	"chatd/store/storetest"
 )
 
@@ -224,13 +227,53 @@ func TestServerDisconnectSendsThePacketBeforeClosing(t *testing.T) {
 }
 
 func TestSocketLayerLeavesNoGoroutines(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { exerciseAndClose(t, Config{}) })
+	t.Run("redis", func(t *testing.T) {
+		exerciseAndClose(t, Config{RedisURL: testRedisURL(t), RedisPrefix: "chatd-leak-" + store.RandomString(8)})
+	})
+}
+
+// testRedisURL is TEST_REDIS_URL or the local default; without a Redis the
+// test is skipped, unless services are required.
+func testRedisURL(t *testing.T) string {
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		storetest.Unavailable(t, "redis", err)
+	}
+	return url
+}
+
+func TestNewRefusesAnUnusableRedis(t *testing.T) {
+	origins, _ := server.NewOrigins(nil, nil)
+	for _, url := range []string{"not a url", "redis://127.0.0.1:1/0"} {
+		g, err := New(Config{RedisURL: url}, Deps{Origins: origins, Logger: quietLogger()})
+		if err == nil {
+			g.Close()
+			t.Errorf("New with REDIS_URL %q: no error", url)
+		}
+	}
+}
+
+// exerciseAndClose connects, joins and drops clients, closes the gateway
+// and checks that no goroutine of the socket layer is left.
+func exerciseAndClose(t *testing.T, cfg Config) {
 	db, dbURL := storetest.Open(t, time.Now)
 	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
 	origins, _ := server.NewOrigins(nil, nil)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
 		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
 		goleak.IgnoreTopFunction("database/sql.(*DB).connectionCleaner"))
-	g, err := New(Config{Chat: chat.Config{HeartbeatInterval: 10 * time.Millisecond}}, Deps{
+	cfg.Chat = chat.Config{HeartbeatInterval: 10 * time.Millisecond}
+	g, err := New(cfg, Deps{
 		Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now), Origins: origins,
 		Logger: quietLogger(),
 	})

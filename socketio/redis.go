@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -22,7 +23,7 @@ type redisCluster struct {
 	prefix string
 }
 
-func newRedisCluster(ctx context.Context, url, prefix string) (*redisCluster, error) {
+func newRedisCluster(ctx context.Context, url, prefix string, log *slog.Logger) (*redisCluster, error) {
 	opts, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("socketio: REDIS_URL: %w", err)
@@ -34,7 +35,15 @@ func newRedisCluster(ctx context.Context, url, prefix string) (*redisCluster, er
 		_ = client.Close()
 		return nil, fmt.Errorf("socketio: redis ping: %w", err)
 	}
-	return &redisCluster{client: client, sio: sioredis.NewRedisClient(ctx, client), prefix: prefix}, nil
+	sio := sioredis.NewRedisClient(ctx, client)
+	// The adapter reports lost subscriptions and failed publishes as events;
+	// without a listener they would vanish.
+	_ = sio.On("error", func(args ...any) {
+		if len(args) > 0 && ctx.Err() == nil {
+			log.Warn("redis adapter error", slog.Any("error", args[0]))
+		}
+	})
+	return &redisCluster{client: client, sio: sio, prefix: prefix}, nil
 }
 
 // adapter is the Redis adapter builder; its channels are "<prefix>#/#…"
