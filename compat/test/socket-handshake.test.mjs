@@ -191,6 +191,19 @@ describe('socket handshake over raw HTTP', () => {
     await evil.text();
   });
 
+  test('polling upgrades to websocket from an allowed cross origin', async (t) => {
+    const { server } = await withChatd(t);
+    const c = connect(server.url, { transports: ['polling', 'websocket'], extraHeaders: { origin: 'http://localhost' } });
+    t.after(() => c.close());
+    let first;
+    c.socket.io.once('open', () => { first = c.socket.io.engine.transport.name; });
+    await c.connected();
+    for (let i = 0; i < 100 && c.transport !== 'websocket'; i++) await sleep(50);
+    assert.equal(first, 'polling');
+    assert.equal(c.transport, 'websocket');
+    await c.first('userCreated');
+  });
+
   test('websocket handshake with a disallowed Origin is refused with 403', async (t) => {
     const { server } = await withChatd(t);
     const { default: WebSocket } = await import('ws');
