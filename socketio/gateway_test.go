@@ -371,3 +371,12 @@ func TestRealClientSeesServerDisconnect(t *testing.T) {
 		}
 	}
 }
+
+func TestOnlyTheMainNamespaceExists(t *testing.T) {
+	_, srv := newTestGateway(t)
+	c := dialRaw(t, srv, "", nil)
+	c.send(`40/admin,{"token":null}`)
+	if got, want := c.read(), `44/admin,{"message":"Invalid namespace"}`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
