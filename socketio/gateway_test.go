@@ -380,3 +380,23 @@ func TestOnlyTheMainNamespaceExists(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+func TestDatabaseDownRefusesWithServiceUnavailable(t *testing.T) {
+	db, dbURL := storetest.Open(t, time.Now)
+	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	origins, _ := server.NewOrigins(nil, nil)
+	g, err := New(Config{}, Deps{Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now),
+		Origins: origins, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(func() { g.Close(); srv.Close() })
+	db.Close()
+	for _, auth := range []map[string]any{{"token": nil}, {"token": "alice-session-token-0001"}} {
+		c := dialRaw(t, srv, "tenantSlug=demo", nil)
+		if got, want := c.connect(auth), `44{"message":"service unavailable"}`; got != want {
+			t.Errorf("auth %v: got %q, want %q", auth, got, want)
+		}
+	}
+}

@@ -58,15 +58,9 @@ func refuse(s *socket.Socket, msg string) {
 }
 
 // connectErrorMessage is the text of the CONNECT_ERROR packet: the rules'
-// client-safe message for refusals, a fixed one for anything internal.
-func connectErrorMessage(err error) string {
-	switch chatd.ErrorCode(err) {
-	case chatd.EUNAUTHORIZED, chatd.EFORBIDDEN, chatd.EINVALID:
-		return chatd.ErrorMessage(err)
-	default:
-		return "Internal error."
-	}
-}
+// client-safe message ("invalid session", "authentication required",
+// "service unavailable"), "Internal error." for anything without one.
+func connectErrorMessage(err error) string { return chatd.ErrorMessage(err) }
 
 // handshakeOf reads what the socket presented: the token from auth.token,
 // else query.token; failing both, the session cookie as CookieToken (a stale
