@@ -65,6 +65,7 @@ func NewTransport(opts TransportOptions) *Transport {
 	io := socket.NewServer(nil, so)
 	e := newEngine(opts, engine.NewServer(so))
 	io.Bind(e.server)
+	openConnectGates(io)
 	return &Transport{engine: e, io: io}
 }
 

@@ -108,7 +108,8 @@ func (e *Engine) checkPayload(w http.ResponseWriter, r *http.Request, client eng
 		return false
 	}
 	if int64(len(body)) > limit {
-		writeEngineError(w, http.StatusRequestEntityTooLarge, 3, "Payload too large")
+		// as Node: refused, but the session stays
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return false
 	}
 	packets, err := parser.Parserv4().DecodePayload(types.NewStringBuffer(body))

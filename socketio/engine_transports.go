@@ -30,7 +30,7 @@ type orderedCtor struct {
 func (c orderedCtor) New(ctx *types.HttpContext) transports.Transport {
 	inner := c.TransportCtor.New(ctx)
 	t := &orderedTransport{Transport: inner}
-	_ = inner.On("packet", t.holdPong)
+	_ = inner.On("packet", t.hold)
 	return t
 }
 
@@ -40,6 +40,7 @@ type orderedTransport struct {
 	transports.Transport
 	opened   atomic.Int64 // unix nanoseconds; the heartbeat clock starts here
 	pingSent atomic.Int64 // unix nanoseconds
+	gate     connectGate
 }
 
 func (t *orderedTransport) Send(packets []*packet.Packet) {
@@ -51,16 +52,28 @@ func (t *orderedTransport) Send(packets []*packet.Packet) {
 		case p.Type == packet.OPEN:
 			t.opened.CompareAndSwap(0, time.Now().UnixNano())
 			packets[i] = nodeOrderedOpen(p)
+		case p.Type == packet.MESSAGE:
+			t.gate.acked(p)
 		}
 	}
 	t.Transport.Send(packets)
 }
 
-func (t *orderedTransport) holdPong(args ...any) {
+// hold runs before the session sees an incoming packet.
+func (t *orderedTransport) hold(args ...any) {
 	p, ok := args[0].(*packet.Packet)
-	if !ok || p == nil || p.Type != packet.PONG {
+	if !ok || p == nil {
 		return
 	}
+	switch p.Type {
+	case packet.PONG:
+		t.holdPong()
+	case packet.MESSAGE:
+		t.gate.wait(p)
+	}
+}
+
+func (t *orderedTransport) holdPong() {
 	sent := t.pingSent.Load()
 	if sent == 0 {
 		return

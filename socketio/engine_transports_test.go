@@ -48,15 +48,59 @@ func TestPongRightAfterPingIsHeld(t *testing.T) {
 	tr := &orderedTransport{Transport: &sink{}}
 	tr.Send([]*packet.Packet{{Type: packet.PING}})
 	start := time.Now()
-	tr.holdPong(&packet.Packet{Type: packet.PONG})
+	tr.hold(&packet.Packet{Type: packet.PONG})
 	if held := time.Since(start); held < pongHold/2 {
 		t.Fatalf("pong held %v, want about %v", held, pongHold)
 	}
 	time.Sleep(pongHold)
 	start = time.Now()
-	tr.holdPong(&packet.Packet{Type: packet.PONG})
-	tr.holdPong(&packet.Packet{Type: packet.MESSAGE})
+	tr.hold(&packet.Packet{Type: packet.PONG})
+	tr.hold(&packet.Packet{Type: packet.MESSAGE, Data: types.NewStringBufferString("2[]")})
 	if held := time.Since(start); held > pongHold/2 {
 		t.Fatalf("a late pong or a message was held %v", held)
 	}
+}
+
+func TestNamespaceOf(t *testing.T) {
+	tests := []struct{ packet, want string }{
+		{`0{"sid":"x"}`, "/"},
+		{`0`, "/"},
+		{`0/custom,{"sid":"x"}`, "/custom"},
+		{`0/custom`, "/custom"},
+		{`2["message",1]`, "/"},
+		{`2/admin,["message"]`, "/admin"},
+		{`21["x"]`, "/"},
+		{`51-["message",{"_placeholder":true,"num":0}]`, "/"},
+		{`52-/custom,7["x"]`, "/custom"},
+		{`1/custom,`, "/custom"},
+	}
+	for _, tc := range tests {
+		if got := namespaceOf(tc.packet); got != tc.want {
+			t.Errorf("namespaceOf(%q) = %q, want %q", tc.packet, got, tc.want)
+		}
+	}
+}
+
+func TestConnectGateHoldsEventsUntilRegistered(t *testing.T) {
+	var g connectGate
+	msg := func(s string) *packet.Packet {
+		return &packet.Packet{Type: packet.MESSAGE, Data: types.NewStringBufferString(s)}
+	}
+	g.acked(msg(`0/custom,{"sid":"x"}`))
+	done := make(chan struct{})
+	go func() { g.wait(msg(`2/custom,["join"]`)); close(done) }()
+	g.wait(msg(`2["main namespace is not gated"]`))
+	g.wait(msg(`0/custom,`)) // a CONNECT is never held
+	select {
+	case <-done:
+		t.Fatal("event passed before its namespace was registered")
+	case <-time.After(30 * time.Millisecond):
+	}
+	g.registered("/custom")
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("event still held after registration")
+	}
+	g.wait(msg(`2/custom,["again"]`)) // open gates stay open
 }
