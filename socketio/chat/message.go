@@ -71,7 +71,7 @@ func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload an
 	}
 	now := chatd.DBTime(s.now())
 	if s.persist(ctx, sock, &m, now) {
-		s.route(ctx, sock, m, echo(m, sock.tenant.ID, now))
+		s.route(ctx, sock, m, echo(m, sock.tenant, now))
 	}
 }
 
@@ -230,15 +230,19 @@ func (s *Service) persist(ctx context.Context, sock *socketState, m *outgoing, n
 
 // echo is what the receivers get: the client's own object, every key kept,
 // with the sanitised text, the server's timestamp and the joined tenant.
-func echo(m outgoing, tenantID string, now time.Time) map[string]any {
+func echo(m outgoing, tenant *joinedTenant, now time.Time) map[string]any {
 	out := make(map[string]any, len(m.raw)+1)
 	for k, v := range m.raw {
 		out[k] = v
 	}
 	out["text"] = m.text
 	out["timestamp"] = chatd.FormatTime(now)
+	// The message lives in the joined tenant whatever the client wrote.
 	if _, ok := out["tenantId"]; ok {
-		out["tenantId"] = tenantID
+		out["tenantId"] = tenant.ID
+	}
+	if _, ok := out["tenantSlug"]; ok {
+		out["tenantSlug"] = tenant.Slug
 	}
 	return out
 }

@@ -76,6 +76,14 @@ func TestSendRouting(t *testing.T) {
 			t.Fatalf("got %v", p)
 		}
 	}
+	// The echo names the joined tenant, whatever the client wrote.
+	e.clock.Advance(time.Second)
+	e.emit(bob, "sendMessage", msg("c1e00000-0000-4000-8000-000000000006", bobID, "x", map[string]any{"tenantId": "forged", "tenantSlug": "forged"}))
+	if p := alice.waitFor(t, "newMessage")[0].Payload.(map[string]any); p["tenantId"] != tenantID || p["tenantSlug"] != "demo" {
+		t.Fatalf("echo names tenant %v / %v", p["tenantId"], p["tenantSlug"])
+	}
+	bob.take()
+	mod.take()
 	// Private: recipient and sender only; hidden conversations reopen.
 	e.clock.Advance(time.Second)
 	if err := e.db.HideConversation(context.Background(), aliceID, modID, tenantID); err != nil {
