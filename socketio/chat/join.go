@@ -18,7 +18,7 @@ import (
 // status?, image?, joinedAt?}; a data: image (up to the packet size) is
 // dropped before anything is kept, the rest must fit in maxUserJSON.
 const (
-	maxUserJSON  = 8 << 10 // bytes of the user object kept in presence
+	maxUserJSON  = 4 << 10 // bytes of the user object kept in presence (sent n² times)
 	maxStatusLen = 200     // runes of user.status
 	maxImageURL  = 2048    // bytes of a stored user.image URL
 )
@@ -142,10 +142,12 @@ func joinUser(user map[string]any, userID, alias string) (json.RawMessage, store
 	switch image := user["image"].(type) {
 	case nil:
 	case string:
-		if strings.HasPrefix(image, "data:") {
-			delete(shown, "image")
-		} else if len(image) <= maxImageURL && isURL(image) {
+		if len(image) <= maxImageURL && isURL(image) {
 			profile.Image = &sql.NullString{String: image, Valid: true}
+		} else {
+			// A data: URI (the spec's case), an oversize or a non-URL value is
+			// neither stored nor shown: presence carries what the profile holds.
+			delete(shown, "image")
 		}
 	default:
 		return nil, profile, errors.New("image is not a string")

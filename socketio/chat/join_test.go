@@ -2,6 +2,7 @@ package chat
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,7 +74,7 @@ func TestJoinIgnoresAndRefuses(t *testing.T) {
 		{"stale local id", joinPayload("local-0000-bob", "Bob", nil), []event{{"error", map[string]any{"message": "Forbidden"}}}},
 		{"status not a string", joinPayload(bobID, "Bob", map[string]any{"status": 5.0}),
 			[]event{{"error", map[string]any{"message": "Invalid payload"}}}},
-		{"oversize user", joinPayload(bobID, "Bob", map[string]any{"bio": string(make([]byte, 9000))}),
+		{"oversize user", joinPayload(bobID, "Bob", map[string]any{"bio": string(make([]byte, 5000))}),
 			[]event{{"error", map[string]any{"message": "Invalid payload"}}}},
 	}
 	e := newEnv(t)
@@ -126,11 +127,13 @@ func TestJoinAliasChangeOrderAndProfile(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "blockedUsers" {
 		t.Fatalf("bob got %v", got)
 	}
-	e.emit(bob, "join", joinPayload(bobID, "Roberto", map[string]any{"image": "data:image/png;base64,AAAA"}))
-	got = bob.waitFor(t, "presenceUpdate")
-	for _, u := range got[1].Payload.(map[string]any)["users"].([]any) {
-		if _, has := u.(map[string]any)["image"]; has {
-			t.Fatalf("presence shows a data: image: %v", u)
+	for _, image := range []string{"data:image/png;base64,AAAA", "javascript:alert(1)", "https://x/" + strings.Repeat("a", maxImageURL)} {
+		e.emit(bob, "join", joinPayload(bobID, "Roberto", map[string]any{"image": image}))
+		got = bob.waitFor(t, "presenceUpdate")
+		for _, u := range got[1].Payload.(map[string]any)["users"].([]any) {
+			if _, has := u.(map[string]any)["image"]; has {
+				t.Fatalf("presence shows image %.40q: %v", image, u)
+			}
 		}
 	}
 	if n := e.count(`SELECT count(*) FROM "user" WHERE "id" = $1 AND "name" = 'Roberto' AND "image" = 'https://example.com/r.png' AND "status" IS NULL`, bobID); n != 1 {
