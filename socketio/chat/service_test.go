@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"chatd"
+	"chatd/store"
 )
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
@@ -51,4 +52,45 @@ func TestUnknownEventsAndSocketsAreIgnored(t *testing.T) {
 	if len(svc.Events()) != 7 {
 		t.Fatalf("events %v", svc.Events())
 	}
+}
+
+// TestConcurrentSockets drives many sockets at once (run with -race): joins,
+// messages and disconnects interleave; at the end the tenant is empty.
+func TestConcurrentSockets(t *testing.T) {
+	e := newEnv(t)
+	watcher, _ := e.joined(aliceTok, "", "Alice")
+	const n = 12
+	before := e.messages()
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			c, id := e.connect(Handshake{UserAlias: "Guest", TenantSlug: "demo"})
+			for j := range 3 {
+				e.emit(c, "join", joinPayload(id.UserID, "Guest", map[string]any{"status": string(rune('a' + j))}))
+				e.emit(c, "sendMessage", msg(store.NewUUID(), id.UserID, "hi", map[string]any{"roomId": roomGen}))
+				e.clock.Advance(time.Second)
+			}
+			if i%2 == 0 {
+				e.emit(c, "blockUser", map[string]any{"blockedId": aliceID})
+			}
+			e.disconnect(c)
+		}()
+	}
+	for range n {
+		<-done
+	}
+	time.Sleep(3 * testWindow)
+	updates := e.hub.broadcasts("tenant:demo|presenceUpdate")
+	last := updates[len(updates)-1].Payload.(map[string]any)
+	if ids := last["onlineIds"].([]any); len(ids) != 1 || ids[0] != aliceID {
+		t.Fatalf("final presence %v", ids)
+	}
+	if got := e.count(`SELECT count(*) FROM "BlockedUser" WHERE "blockedId" = $1`, aliceID); got != n/2 {
+		t.Fatalf("%d blocks, want %d", got, n/2)
+	}
+	if got := e.messages() - before; got != 3*n {
+		t.Fatalf("%d messages stored, want %d", got, 3*n)
+	}
+	watcher.take()
 }
