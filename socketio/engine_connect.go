@@ -22,9 +22,36 @@ const connectHold = time.Second
 // a namespace it does not know and closes the whole connection. The gate
 // opens when the namespace's "connection" event fires, which the library
 // emits only after registering.
+//
+// Over polling the ack is written only when the client polls, often after
+// registration, so the gate counts acks and registrations per namespace
+// (a socket may leave and rejoin one) and holds only while acks lead.
 type connectGate struct {
-	mu      sync.Mutex
-	pending map[string]chan struct{} // namespace → closed once registered
+	mu   sync.Mutex
+	nsps map[string]*gateState
+}
+
+type gateState struct {
+	acks, registrations int
+	open                chan struct{} // closed when registrations catch up
+}
+
+func (g *connectGate) state(nsp string) *gateState {
+	if g.nsps == nil {
+		g.nsps = map[string]*gateState{}
+	}
+	st, ok := g.nsps[nsp]
+	if !ok {
+		st = &gateState{open: closedChan()}
+		g.nsps[nsp] = st
+	}
+	return st
+}
+
+func closedChan() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
 }
 
 // acked notes an outgoing Socket.IO CONNECT ack ("0" or "0/nsp,…").
@@ -37,14 +64,12 @@ func (g *connectGate) acked(p *packet.Packet) {
 	if len(b) == 0 || b[0] != '0' {
 		return
 	}
-	nsp := namespaceOf(string(b))
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.pending == nil {
-		g.pending = map[string]chan struct{}{}
-	}
-	if _, ok := g.pending[nsp]; !ok {
-		g.pending[nsp] = make(chan struct{})
+	st := g.state(namespaceOf(string(b)))
+	st.acks++
+	if st.acks == st.registrations+1 {
+		st.open = make(chan struct{})
 	}
 }
 
@@ -52,9 +77,10 @@ func (g *connectGate) acked(p *packet.Packet) {
 func (g *connectGate) registered(nsp string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if ch, ok := g.pending[nsp]; ok {
-		close(ch)
-		delete(g.pending, nsp)
+	st := g.state(nsp)
+	st.registrations++
+	if st.registrations == st.acks {
+		close(st.open)
 	}
 }
 
@@ -70,10 +96,12 @@ func (g *connectGate) wait(p *packet.Packet) {
 		return
 	}
 	g.mu.Lock()
-	ch, ok := g.pending[namespaceOf(string(b))]
+	ch := g.state(namespaceOf(string(b))).open
 	g.mu.Unlock()
-	if !ok {
+	select {
+	case <-ch:
 		return
+	default:
 	}
 	timer := time.NewTimer(connectHold)
 	defer timer.Stop()

@@ -103,4 +103,13 @@ func TestConnectGateHoldsEventsUntilRegistered(t *testing.T) {
 		t.Fatal("event still held after registration")
 	}
 	g.wait(msg(`2/custom,["again"]`)) // open gates stay open
+
+	// over polling the ack leaves after registration: nothing to hold
+	g.registered("/late")
+	g.acked(msg(`0/late,{"sid":"y"}`))
+	start := time.Now()
+	g.wait(msg(`2/late,["x"]`))
+	if held := time.Since(start); held > connectHold/2 {
+		t.Fatalf("held %v after an ack that followed registration", held)
+	}
 }
