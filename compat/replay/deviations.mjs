@@ -26,7 +26,11 @@ export async function loadFacts(dbURL) {
     const users = await c.query('SELECT id, "isAnonymous" FROM "user"');
     const messages = await c.query('SELECT id FROM "Message"');
     const rooms = await c.query('SELECT id FROM "Room"');
+    const members = await c.query('SELECT m."userId", t.slug, m.role::text AS role, m."canModerate" FROM "TenantMember" m JOIN "Tenant" t ON t.id = m."tenantId"');
+    const roles = await c.query('SELECT id, role::text AS role FROM "user"');
     return {
+      superadmins: new Set(roles.rows.filter((r) => String(r.role).toUpperCase() === 'SUPERADMIN').map((r) => r.id)),
+      members: members.rows.map((r) => ({ userId: r.userId, slug: r.slug, role: r.role, canModerate: r.canModerate })),
       roomIds: new Set(rooms.rows.map((r) => r.id)),
       sessions: new Map(sessions.rows.map((r) => [r.token, { userId: r.userId, live: r.live }])),
       users: new Map(users.rows.map((r) => [r.id, { isAnonymous: r.isAnonymous }])),
@@ -95,6 +99,21 @@ function context(steps, facts, env) {
       const bearer = az === undefined ? null : String(h[az]).replace(/^Bearer\s+/i, '');
       x.auth = bearer === null ? 'none' : facts.sessions.get(bearer)?.live ? 'valid' : 'invalid';
       x.auth_user = bearer === null ? null : facts.sessions.get(bearer)?.live ? facts.sessions.get(bearer).userId : null;
+      x.bearer_jwt = bearer !== null && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(bearer);
+      const hdr = (name) => { const k = Object.keys(h).find((n) => n.toLowerCase() === name); return k === undefined ? undefined : h[k]; };
+      const slug = hdr('x-tenant-slug') ?? (s.request?.path || '').match(/^\/api\/tenants\/([^/]+)/)?.[1];
+      x.tenant_slug_header = hdr('x-tenant-slug') === undefined ? 'absent' : 'present';
+      const member = (facts.members || []).find((mm) => mm.userId === x.auth_user && mm.slug === slug);
+      const superadmin = facts.superadmins?.has(x.auth_user) ?? false;
+      x.can_moderate = superadmin || !!member && (['OWNER', 'ADMIN', 'MODERATOR'].includes(member.role) || member.canModerate);
+      x.tenant_admin = superadmin || !!member && ['OWNER', 'ADMIN'].includes(member.role);
+      const qUser = s.request?.query?.userId;
+      x.query_user_is_auth = qUser === undefined || x.auth_user === null ? 'n/a' : qUser === x.auth_user ? 'yes' : 'no';
+      const idm = (s.request?.path || '').match(/^\/api\/messages\/([^/]+)\/?$/);
+      x.path_message_stored = idm ? facts.messageIds.has(decodeURIComponent(idm[1])) : null;
+      x.user_id_valid = qUser === undefined ? null : /^[A-Za-z0-9_-]{1,64}$/.test(String(qUser));
+      const file = (s.request?.body?.multipart || []).find((p) => p.filename !== undefined && p.filename !== null);
+      x.upload_sniff = file ? sniffImage(Buffer.from(file.base64 || '', 'base64')) : 'none';
       const known = (id) => (id === undefined || id === null ? 'none' : facts.users.has(id) ? 'known' : 'unknown');
       x.body_user = known(s.request?.body?.json?.userId);
       x.query_user = known(s.request?.query?.userId);
@@ -102,6 +121,21 @@ function context(steps, facts, env) {
     info.set(s.seq, x);
   }
   return info;
+}
+
+/** sniffImage names the image type of the first bytes (what chatd's sniffing accepts), else 'other'. */
+function sniffImage(b) {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (b.length >= 6 && /^GIF8[79]a$/.test(b.subarray(0, 6).toString('latin1'))) return 'gif';
+  if (b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
+  return 'other';
+}
+
+/** sanitizeAlias is socket-contract.md §3's alias rule. */
+export function sanitizeAlias(a) {
+  const once = (v) => String(v).trim().replace(/[^a-zA-Z0-9 \-_\u00C0-\u024F]/g, '').slice(0, 30).trim();
+  return once(once(a));
 }
 
 function testValue(cond, v) {
@@ -169,6 +203,17 @@ const stepOps = {
       dropVolatile(step, p);
       deletePath(step, p);
     }
+  },
+  // Copy a value from elsewhere in the step (e.g. a request field the response echoes), when present.
+  copy(step, op) {
+    const v = getPath(step, op.from);
+    if (v === undefined) return;
+    dropVolatile(step, op.to);
+    setPath(step, op.to, structuredClone(v));
+  },
+  sanitize_alias(step, op) {
+    const v = getPath(step, op.path);
+    if (typeof v === 'string') setPath(step, op.path, sanitizeAlias(v));
   },
   // Keep only the listed keys of each object at path (e.g. a PublicUser).
   pick_keys(step, op) {
