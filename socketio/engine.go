@@ -111,10 +111,11 @@ func corsAnyOrigin() *types.Cors { return &types.Cors{Origin: "*"} }
 // writeEngineError answers like the Engine.IO server does: a JSON body with
 // the protocol's error code and a fixed message, never internal text.
 func writeEngineError(w http.ResponseWriter, status, code int, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
+	body, _ := json.Marshal(struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}{code, message})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

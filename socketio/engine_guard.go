@@ -45,6 +45,10 @@ func (e *Engine) guard(next http.Handler) http.Handler {
 				writeEngineError(w, http.StatusForbidden, 4, "Forbidden")
 				return
 			}
+			if unsupportedVersion(r) {
+				writeEngineError(w, http.StatusBadRequest, 5, "Unsupported protocol version")
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -79,6 +83,16 @@ func (e *Engine) allowed(r *http.Request) bool {
 		e.log.Info("socket handshake refused", slog.String("reason", err.Error()))
 	}
 	return err == nil
+}
+
+// unsupportedVersion reports a polling handshake that is not EIO 4. The
+// library refuses it with code 4 (Forbidden's code); Node sends 5. Other
+// faults (unknown transport, wrong method) the library reports first, in
+// Node's order.
+func unsupportedVersion(r *http.Request) bool {
+	q := r.URL.Query()
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" &&
+		q.Get("transport") == "polling" && q.Get("EIO") != "4"
 }
 
 // isPolling reports a polling request for a session still on polling;

@@ -84,8 +84,13 @@ func TestTransportHandshake(t *testing.T) {
 			`0{"sid":"`},
 		{"refused by AllowRequest", func(*http.Request) error { return errors.New("origin not allowed") },
 			"/socket.io/?EIO=4&transport=polling", 403, `{"code":4,"message":"Forbidden"}`},
-		{"unknown transport", nil, "/socket.io/?EIO=4&transport=udp", 400, `{"code":0`},
-		{"EIO 3 refused", nil, "/socket.io/?EIO=3&transport=polling", 400, `{"code":`},
+		{"unknown transport", nil, "/socket.io/?EIO=4&transport=udp", 400, `{"code":0,"message":"Transport unknown"}`},
+		{"EIO 3 refused", nil, "/socket.io/?EIO=3&transport=polling", 400,
+			`{"code":5,"message":"Unsupported protocol version"}`},
+		{"no EIO refused", nil, "/socket.io/?transport=polling", 400,
+			`{"code":5,"message":"Unsupported protocol version"}`},
+		{"unknown transport before version", nil, "/socket.io/?EIO=3&transport=bogus", 400,
+			`{"code":0,"message":"Transport unknown"}`},
 		{"outside the path", nil, "/socket.iox/?EIO=4&transport=polling", 404, ``},
 	}
 	for _, tc := range tests {
