@@ -2,7 +2,7 @@
 // conformance server built and started on a free port, a websocket whose
 // events can be awaited in order, and polling requests over fetch.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,9 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** conformanceBin builds compat/conformance once per process into a temp dir. */
 export function conformanceBin() {
   if (process.env.CONFORMANCE_BIN) return process.env.CONFORMANCE_BIN;
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'chatd-conformance-')), 'conformance');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chatd-conformance-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'conformance');
   execFileSync('go', ['build', '-o', out, './compat/conformance'], { cwd: repoRoot, stdio: 'inherit' });
   process.env.CONFORMANCE_BIN = out;
   return out;
