@@ -32,7 +32,10 @@ export class SocketClient {
 
   open(baseURL, step) {
     const opts = socketOptions(step.options, step.path);
-    const socket = io(baseURL, opts);
+    // Keep the recorded namespace (the URL's path), point at chatd.
+    let ns = '/';
+    try { ns = new URL(step.url).pathname || '/'; } catch { /* no URL recorded */ }
+    const socket = io(new URL(ns, baseURL).toString(), opts);
     this.socket = socket;
     const push = (s) => this.sink({ client: this.name, t: Date.now(), ...s });
     const hookEngine = () => {

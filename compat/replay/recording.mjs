@@ -44,6 +44,9 @@ export function segments(steps) {
 }
 
 /** seedPath resolves a recording's seed_ref (relative to its folder). */
-export function seedPath(rec) {
-  return path.resolve(rec.dir, rec.seed_ref || 'seed.sql');
+export function seedPath(rec, fallbackDir) {
+  const own = path.resolve(rec.dir, rec.seed_ref || 'seed.sql');
+  if (existsSync(own) || !fallbackDir) return own;
+  // A folder shipped without its seed uses the shared one (same seed_ref).
+  return path.resolve(fallbackDir, path.basename(rec.seed_ref || 'seed.sql'));
 }

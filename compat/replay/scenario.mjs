@@ -46,7 +46,7 @@ export async function runScenario(file, opts = {}) {
     const env = chatdEnv(deviations, rec.scenario);
     const bin = chatdBin();
     execFileSync(bin, ['migrate'], { env: { PATH: process.env.PATH, DATABASE_URL: db.url, ...env }, stdio: 'pipe' });
-    await runSQL(db.url, readFileSync(seedPath(rec), 'utf8'));
+    await runSQL(db.url, readFileSync(seedPath(rec, defaultRecordingsDir), 'utf8'));
     const facts = await loadFacts(db.url);
     const { steps, applied } = applyDeviations(rec, deviations, facts);
     rec.steps = steps;
