@@ -1,30 +1,21 @@
 package socketio
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/socket/v3"
-	"go.uber.org/goleak"
 
 	"chatd/auth"
 	"chatd/server"
 	"chatd/socketio/chat"
-	"chatd/store"
 	"chatd/store/storetest"
 )
 
@@ -223,152 +214,6 @@ func TestServerDisconnectSendsThePacketBeforeClosing(t *testing.T) {
 	}
 	if d := time.Since(start); d < g.cfg.CloseDelay/2 || d > 2*time.Second {
 		t.Fatalf("transport closed after %v, want about %v", d, g.cfg.CloseDelay)
-	}
-}
-
-func TestSocketLayerLeavesNoGoroutines(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { exerciseAndClose(t, Config{}) })
-	t.Run("redis", func(t *testing.T) {
-		exerciseAndClose(t, Config{RedisURL: testRedisURL(t), RedisPrefix: "chatd-leak-" + store.RandomString(8)})
-	})
-}
-
-// testRedisURL is TEST_REDIS_URL or the local default; without a Redis the
-// test is skipped, unless services are required.
-func testRedisURL(t *testing.T) string {
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opts)
-	defer c.Close()
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		storetest.Unavailable(t, "redis", err)
-	}
-	return url
-}
-
-func TestNewRefusesAnUnusableRedis(t *testing.T) {
-	origins, _ := server.NewOrigins(nil, nil)
-	for _, url := range []string{"not a url", "redis://127.0.0.1:1/0"} {
-		g, err := New(Config{RedisURL: url}, Deps{Origins: origins, Logger: quietLogger()})
-		if err == nil {
-			g.Close()
-			t.Errorf("New with REDIS_URL %q: no error", url)
-		}
-	}
-}
-
-// exerciseAndClose connects, joins and drops clients, closes the gateway
-// and checks that no goroutine of the socket layer is left.
-func exerciseAndClose(t *testing.T, cfg Config) {
-	db, dbURL := storetest.Open(t, time.Now)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
-	origins, _ := server.NewOrigins(nil, nil)
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
-		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
-		goleak.IgnoreTopFunction("database/sql.(*DB).connectionCleaner"))
-	cfg.Chat = chat.Config{HeartbeatInterval: 10 * time.Millisecond}
-	g, err := New(cfg, Deps{
-		Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now), Origins: origins,
-		Logger: quietLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g.Handler())
-	var clients []*rawClient
-	for i := 0; i < 12; i++ {
-		c := dialRaw(t, srv, "tenantSlug=demo", nil)
-		token := map[string]any{"token": nil}
-		switch i % 3 {
-		case 1:
-			token["token"] = "alice-session-token-0001"
-		case 2:
-			token["token"] = "bad"
-		}
-		ack := c.connect(token)
-		if i%3 != 2 && strings.HasPrefix(ack, "40") {
-			user := `{"id":"a11ce000-0000-4000-8000-000000000001","alias":"Alice"}`
-			if i%3 == 0 {
-				c.read()                            // userCreated
-				user = `{"id":"x","alias":"Guest"}` // refused join: error Forbidden
-			}
-			c.send(`42["join",{"user":` + user + `,"tenantSlug":"demo"}]`)
-			c.read()
-		}
-		clients = append(clients, c)
-	}
-	for _, c := range clients[:6] {
-		c.ws.Close() // half leave by themselves…
-	}
-	time.Sleep(200 * time.Millisecond)
-	g.Close() // …the rest are dropped by Close
-	srv.Close()
-	for _, c := range clients[6:] {
-		c.ws.Close()
-	}
-	http.DefaultClient.CloseIdleConnections()
-}
-
-// The script connects n times with the real socket.io-client and prints how
-// each connection ended.
-const disconnectScript = `
-const { createRequire } = require('node:module');
-const { io } = createRequire(process.argv[2])('socket.io-client');
-const [url, n, transports] = [process.argv[3], Number(process.argv[4]), JSON.parse(process.argv[5])];
-(async () => {
-  const reasons = {};
-  for (let i = 0; i < n; i++) {
-    const s = io(url, { transports, forceNew: true, auth: { token: null }, query: { tenantSlug: 'demo' } });
-    const reason = await new Promise((resolve) => {
-      s.on('disconnect', resolve);
-      s.on('connect_error', (e) => resolve('connect_error ' + e.message));
-      setTimeout(() => resolve('timeout'), 5000);
-    });
-    reasons[reason] = (reasons[reason] || 0) + 1;
-    s.close();
-  }
-  console.log(JSON.stringify(reasons));
-})();
-`
-
-// TestRealClientSeesServerDisconnect drives socket.io-client (compat/'s
-// node_modules) against the gateway: every server-side Disconnect must reach
-// the client as "io server disconnect", never "transport close", on both
-// transports.
-func TestRealClientSeesServerDisconnect(t *testing.T) {
-	pkg, err := filepath.Abs("../compat/package.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if _, statErr := os.Stat(filepath.Join(filepath.Dir(pkg), "node_modules", "socket.io-client")); err != nil || statErr != nil {
-		t.Skip("node or compat/node_modules missing (npm ci in compat/); the Node suite covers the rest")
-	}
-	g, srv := newTestGateway(t)
-	_ = g.transport.IO().On("connection", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		time.AfterFunc(50*time.Millisecond, func() { newConn(s, g.cfg.CloseDelay).Disconnect() })
-	})
-	script := filepath.Join(t.TempDir(), "disconnect.cjs")
-	if err := os.WriteFile(script, []byte(disconnectScript), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const runs = 30
-	for _, transports := range []string{`["websocket","polling"]`, `["polling"]`} {
-		out, err := exec.Command(node, script, pkg, srv.URL, strconv.Itoa(runs), transports).CombinedOutput()
-		if err != nil {
-			t.Fatalf("node: %v\n%s", err, out)
-		}
-		want := fmt.Sprintf(`{"io server disconnect":%d}`, runs)
-		if got := strings.TrimSpace(string(out)); got != want {
-			t.Errorf("%s: %s, want %s", transports, got, want)
-		}
 	}
 }
 

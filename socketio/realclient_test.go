@@ -1,0 +1,71 @@
+package socketio
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// The script connects n times with the real socket.io-client and prints how
+// each connection ended.
+const disconnectScript = `
+const { createRequire } = require('node:module');
+const { io } = createRequire(process.argv[2])('socket.io-client');
+const [url, n, transports] = [process.argv[3], Number(process.argv[4]), JSON.parse(process.argv[5])];
+(async () => {
+  const reasons = {};
+  for (let i = 0; i < n; i++) {
+    const s = io(url, { transports, forceNew: true, auth: { token: null }, query: { tenantSlug: 'demo' } });
+    const reason = await new Promise((resolve) => {
+      s.on('disconnect', resolve);
+      s.on('connect_error', (e) => resolve('connect_error ' + e.message));
+      setTimeout(() => resolve('timeout'), 5000);
+    });
+    reasons[reason] = (reasons[reason] || 0) + 1;
+    s.close();
+  }
+  console.log(JSON.stringify(reasons));
+})();
+`
+
+// TestRealClientSeesServerDisconnect drives socket.io-client (compat/'s
+// node_modules) against the gateway: every server-side Disconnect must reach
+// the client as "io server disconnect", never "transport close", on both
+// transports.
+func TestRealClientSeesServerDisconnect(t *testing.T) {
+	pkg, err := filepath.Abs("../compat/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if _, statErr := os.Stat(filepath.Join(filepath.Dir(pkg), "node_modules", "socket.io-client")); err != nil || statErr != nil {
+		t.Skip("node or compat/node_modules missing (npm ci in compat/); the Node suite covers the rest")
+	}
+	g, srv := newTestGateway(t)
+	_ = g.transport.IO().On("connection", func(args ...any) {
+		s := args[0].(*socket.Socket)
+		time.AfterFunc(50*time.Millisecond, func() { newConn(s, g.cfg.CloseDelay).Disconnect() })
+	})
+	script := filepath.Join(t.TempDir(), "disconnect.cjs")
+	if err := os.WriteFile(script, []byte(disconnectScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const runs = 30
+	for _, transports := range []string{`["websocket","polling"]`, `["polling"]`} {
+		out, err := exec.Command(node, script, pkg, srv.URL, strconv.Itoa(runs), transports).CombinedOutput()
+		if err != nil {
+			t.Fatalf("node: %v\n%s", err, out)
+		}
+		want := fmt.Sprintf(`{"io server disconnect":%d}`, runs)
+		if got := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("%s: %s, want %s", transports, got, want)
+		}
+	}
+}
