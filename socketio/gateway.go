@@ -176,6 +176,27 @@ func (g *Gateway) Handler() http.Handler {
 // (DELETE /api/messages/:id broadcasts messageDeleted through it).
 func (g *Gateway) Chat() *chat.Service { return g.chat }
 
+// DisconnectUser ends every socket bound to userID with "io server
+// disconnect", so the client does not reconnect by itself: for a deleted
+// account, whose sockets could only be refused again. Local sockets are
+// found by identity (joined or not); with Redis, sockets on other processes
+// are reached through the user's personal room, which they enter on join.
+// It returns how many local sockets it ended.
+func (g *Gateway) DisconnectUser(userID string) int {
+	n := 0
+	g.transport.IO().Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
+		if id, ok := s.Data().(chat.Identity); ok && id.UserID == userID && userID != "" {
+			newConn(s, g.cfg.CloseDelay).Disconnect()
+			n++
+		}
+		return true
+	})
+	if g.redis != nil && userID != "" {
+		g.transport.IO().In(socket.Room(userID)).DisconnectSockets(false)
+	}
+	return n
+}
+
 // Close disconnects every socket, stops the rules and releases Redis. It is
 // safe to call more than once.
 func (g *Gateway) Close() {

@@ -245,3 +245,29 @@ func TestDatabaseDownRefusesWithServiceUnavailable(t *testing.T) {
 		}
 	}
 }
+
+func TestDisconnectUserEndsOnlyThatUsersSockets(t *testing.T) {
+	g, srv := newTestGateway(t)
+	alice := []map[string]any{{"token": "alice-session-token-0001"}, {"token": "alice-session-token-0001"}}
+	var clients []*rawClient
+	for _, auth := range append(alice, map[string]any{"token": "mod-session-token-0002"}) {
+		c := dialRaw(t, srv, "tenantSlug=demo", nil)
+		if ack := c.connect(auth); !strings.HasPrefix(ack, "40") {
+			t.Fatalf("connect: %q", ack)
+		}
+		clients = append(clients, c)
+	}
+	if n := g.DisconnectUser("a11ce000-0000-4000-8000-000000000001"); n != 2 {
+		t.Fatalf("DisconnectUser ended %d sockets, want 2", n)
+	}
+	for _, c := range clients[:2] {
+		if got := c.read(); got != "41" {
+			t.Fatalf("Alice's socket got %q, want 41", got)
+		}
+	}
+	mod := clients[2]
+	mod.send(`42["join",{"user":{"id":"30d00000-0000-4000-8000-000000000002","alias":"Mod"},"tenantSlug":"demo"}]`)
+	if got := mod.read(); !strings.HasPrefix(got, `42["blockedUsers"`) {
+		t.Fatalf("Mod's socket got %q, want it still served", got)
+	}
+}
