@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { recordingsDir, runScenario, listRecordings, defaultRecordingsDir } from '../replay/scenario.mjs';
-import { loadDeviations } from '../replay/deviations.mjs';
+import { execFileSync } from 'node:child_process';
+import { loadDeviations, applyDeviations, seededFacts } from '../replay/deviations.mjs';
+import { loadRecording, seedPath } from '../replay/recording.mjs';
+import { chatdEnv } from '../replay/scenario.mjs';
+import { chatdBin } from '../lib/harness.mjs';
 
 const dir = recordingsDir();
 const files = listRecordings(dir);
@@ -78,4 +82,23 @@ test('self-test: a changed HTTP status is reported', { timeout: 120_000 }, async
   const hit = res.mismatches.find((m) => m.seq === target.seq);
   assert.ok(hit, 'the changed status was not reported');
   assert.match(hit.why, /expected 418/);
+});
+
+test('every scenario the deviations rewrite fails without them (no rule is slack)', { timeout: 600_000 }, async () => {
+  const recs = files.map(loadRecording);
+  const facts = await seededFacts(seedPath(recs[0], defaultRecordingsDir), (url) => execFileSync(chatdBin(), ['migrate'], {
+    env: { PATH: process.env.PATH, DATABASE_URL: url, ...chatdEnv(deviations, '') }, stdio: 'pipe',
+  }));
+  const bare = { env: deviations.env, rules: [] };
+  let checked = 0;
+  for (const rec of recs) {
+    const { applied } = applyDeviations(rec, deviations, facts);
+    if (!applied.length) continue;
+    checked++;
+    // Any failure will do here, so a short wait for expected steps is enough.
+    const res = await runScenario(rec.file, { deviations: bare, expectTimeoutMs: 1500 });
+    assert.ok(res.mismatches.length > 0,
+      `${rec.scenario} passes without its deviations (${[...new Set(applied.map((a) => a.rule))].join(', ')}): they hide nothing`);
+  }
+  assert.ok(checked > 0 || recs.length === 0, 'no scenario is rewritten by the deviations');
 });
