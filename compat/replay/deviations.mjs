@@ -6,8 +6,8 @@
 // the same deliberate change is rewritten too. Nothing else is rewritten: any
 // other difference is a failure.
 import { existsSync, readFileSync } from 'node:fs';
+import { context, sanitizeAlias } from './facts.mjs';
 import path from 'node:path';
-import pg from 'pg';
 import { getPath, setPath, deletePath, parsePath } from './match.mjs';
 import { ACTION_KINDS } from './recording.mjs';
 
@@ -15,127 +15,6 @@ export function loadDeviations(dir) {
   const file = path.join(dir, 'deviations.json');
   if (!existsSync(file)) return { rules: [] };
   return JSON.parse(readFileSync(file, 'utf8'));
-}
-
-/** loadFacts reads what the rules need from the seeded database. */
-export async function loadFacts(dbURL) {
-  const c = new pg.Client({ connectionString: dbURL });
-  await c.connect();
-  try {
-    const sessions = await c.query('SELECT token, "userId", "expiresAt" > now() AS live FROM "session"');
-    const users = await c.query('SELECT id, "isAnonymous" FROM "user"');
-    const messages = await c.query('SELECT id FROM "Message"');
-    const rooms = await c.query('SELECT id FROM "Room"');
-    const members = await c.query('SELECT m."userId", t.slug, m.role::text AS role, m."canModerate" FROM "TenantMember" m JOIN "Tenant" t ON t.id = m."tenantId"');
-    const roles = await c.query('SELECT id, role::text AS role FROM "user"');
-    return {
-      superadmins: new Set(roles.rows.filter((r) => String(r.role).toUpperCase() === 'SUPERADMIN').map((r) => r.id)),
-      members: members.rows.map((r) => ({ userId: r.userId, slug: r.slug, role: r.role, canModerate: r.canModerate })),
-      roomIds: new Set(rooms.rows.map((r) => r.id)),
-      sessions: new Map(sessions.rows.map((r) => [r.token, { userId: r.userId, live: r.live }])),
-      users: new Map(users.rows.map((r) => [r.id, { isAnonymous: r.isAnonymous }])),
-      messageIds: new Set(messages.rows.map((r) => r.id)),
-    };
-  } finally {
-    await c.end();
-  }
-}
-
-function tokenOf(step) {
-  const o = step.options || {};
-  const t = o.auth?.token ?? o.query?.token ?? null;
-  return t === undefined ? null : t;
-}
-
-/**
- * context derives, per step, the facts rules may test: the socket's bound
- * user at that point (from the token's session, else the userCreated /
- * userConfirmed id the recording shows), the token state of an open_socket.
- */
-function context(steps, facts, env) {
-  const bound = new Map();
-  const info = new Map();
-  const allowed = new Set((env.CORS_ORIGINS || '').split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean));
-  for (const s of steps) {
-    const x = {};
-    if (s.kind === 'open_socket') {
-      const tok = tokenOf(s);
-      if (tok === null || tok === '') {
-        x.token_state = 'none';
-        const uid = s.options?.query?.userId;
-        x.anon_user = !uid ? 'none' : !facts.users.has(uid) ? 'unknown' : facts.users.get(uid).isAnonymous ? 'anonymous' : 'registered';
-        const later = steps.find((e) => e.seq > s.seq && e.client === s.client && e.kind === 'event' && (e.event === 'userCreated' || e.event === 'userConfirmed'));
-        bound.set(s.client, later ? later.args?.[0]?.id : null);
-      } else {
-        const sess = facts.sessions.get(String(tok));
-        x.token_state = sess?.live ? 'valid' : 'invalid';
-        bound.set(s.client, sess?.live ? sess.userId : null);
-      }
-    }
-    if (s.kind === 'event' && s.event === 'presenceUpdate') {
-      // Another presenceUpdate for the same client before the next barrier?
-      const rest = steps.slice(steps.indexOf(s) + 1);
-      const end = rest.findIndex((e) => e.kind === 'barrier');
-      x.later_presence_in_segment = (end < 0 ? rest : rest.slice(0, end)).some((e) => e.client === s.client && e.kind === 'event' && e.event === 'presenceUpdate');
-    }
-    if (s.kind === 'emit') {
-      const b = bound.get(s.client);
-      const a = s.args?.[0];
-      if (s.event === 'join' && a && typeof a === 'object' && a.user && a.tenantSlug) x.user_bound = a.user.id === b;
-      if (s.event === 'sendMessage' && a && typeof a === 'object' && (a.text || a.imageUrl)) {
-        x.sender_bound = a.senderId === b;
-        x.id_stored = facts.messageIds.has(a.id);
-        x.room_known = a.roomId === undefined || a.roomId === null || facts.roomIds.has(a.roomId);
-      }
-    }
-    if (s.kind === 'http') {
-      const h = s.request?.headers || {};
-      const key = Object.keys(h).find((k) => k.toLowerCase() === 'origin');
-      x.origin = key === undefined ? 'none' : allowed.has(String(h[key]).replace(/\/$/, '')) ? 'allowed' : 'disallowed';
-      const m = Object.keys(h).find((k) => k.toLowerCase() === 'access-control-request-method');
-      x.preflight = s.request?.method === 'OPTIONS' && m !== undefined;
-      // The session an endpoint would resolve from `Authorization: Bearer` (cookies: see §4.3).
-      const az = Object.keys(h).find((k) => k.toLowerCase() === 'authorization');
-      const bearer = az === undefined ? null : String(h[az]).replace(/^Bearer\s+/i, '');
-      x.auth = bearer === null ? 'none' : facts.sessions.get(bearer)?.live ? 'valid' : 'invalid';
-      x.auth_user = bearer === null ? null : facts.sessions.get(bearer)?.live ? facts.sessions.get(bearer).userId : null;
-      x.bearer_jwt = bearer !== null && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(bearer);
-      const hdr = (name) => { const k = Object.keys(h).find((n) => n.toLowerCase() === name); return k === undefined ? undefined : h[k]; };
-      const slug = hdr('x-tenant-slug') ?? (s.request?.path || '').match(/^\/api\/tenants\/([^/]+)/)?.[1];
-      x.tenant_slug_header = hdr('x-tenant-slug') === undefined ? 'absent' : 'present';
-      const member = (facts.members || []).find((mm) => mm.userId === x.auth_user && mm.slug === slug);
-      const superadmin = facts.superadmins?.has(x.auth_user) ?? false;
-      x.can_moderate = superadmin || !!member && (['OWNER', 'ADMIN', 'MODERATOR'].includes(member.role) || member.canModerate);
-      x.tenant_admin = superadmin || !!member && ['OWNER', 'ADMIN'].includes(member.role);
-      const qUser = s.request?.query?.userId;
-      x.query_user_is_auth = qUser === undefined || x.auth_user === null ? 'n/a' : qUser === x.auth_user ? 'yes' : 'no';
-      const idm = (s.request?.path || '').match(/^\/api\/messages\/([^/]+)\/?$/);
-      x.path_message_stored = idm ? facts.messageIds.has(decodeURIComponent(idm[1])) : null;
-      x.user_id_valid = qUser === undefined ? null : /^[A-Za-z0-9_-]{1,64}$/.test(String(qUser));
-      const file = (s.request?.body?.multipart || []).find((p) => p.filename !== undefined && p.filename !== null);
-      x.upload_sniff = file ? sniffImage(Buffer.from(file.base64 || '', 'base64')) : 'none';
-      const known = (id) => (id === undefined || id === null ? 'none' : facts.users.has(id) ? 'known' : 'unknown');
-      x.body_user = known(s.request?.body?.json?.userId);
-      x.query_user = known(s.request?.query?.userId);
-    }
-    info.set(s.seq, x);
-  }
-  return info;
-}
-
-/** sniffImage names the image type of the first bytes (what chatd's sniffing accepts), else 'other'. */
-function sniffImage(b) {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (b.length >= 6 && /^GIF8[79]a$/.test(b.subarray(0, 6).toString('latin1'))) return 'gif';
-  if (b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
-  return 'other';
-}
-
-/** sanitizeAlias is socket-contract.md §3's alias rule. */
-export function sanitizeAlias(a) {
-  const once = (v) => String(v).trim().replace(/[^a-zA-Z0-9 \-_\u00C0-\u024F]/g, '').slice(0, 30).trim();
-  return once(once(a));
 }
 
 function testValue(cond, v) {
@@ -379,15 +258,4 @@ export function ruleHits(recs, deviations, facts) {
   return hits;
 }
 
-/** seededFacts loads seedFile into a scratch database migrated by bin and reads the facts. */
-export async function seededFacts(seedFile, migrate) {
-  const { createDatabase, runSQL } = await import('../lib/harness.mjs');
-  const db = await createDatabase();
-  try {
-    migrate(db.url);
-    await runSQL(db.url, readFileSync(seedFile, 'utf8'));
-    return await loadFacts(db.url);
-  } finally {
-    await db.drop();
-  }
-}
+export { loadFacts, seededFacts, sanitizeAlias } from './facts.mjs';
