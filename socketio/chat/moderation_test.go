@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -186,5 +187,53 @@ func TestReportAndHide(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM "HiddenConversation" WHERE "userId" = $1 AND "peerId" = $2 AND "tenantId" = $3`, aliceID, modID, tenantID); n != 1 {
 		t.Fatalf("%d hidden rows, want 1", n)
+	}
+}
+
+// TestMalformedPayloadsWriteNothing sends every event shapes it does not
+// expect; nothing is written anywhere and the socket keeps working.
+func TestMalformedPayloadsWriteNothing(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.joined(aliceTok, "", "Alice")
+	huge := strings.Repeat("x", 200_000)
+	bad := map[string][]any{
+		"join": {"demo", 42.0, nil, []any{}, map[string]any{"user": []any{}, "tenantSlug": "demo"},
+			map[string]any{"user": map[string]any{"id": 42.0}, "tenantSlug": "demo"},
+			map[string]any{"user": map[string]any{"id": aliceID}, "tenantSlug": map[string]any{"$ne": ""}},
+			map[string]any{"user": map[string]any{"id": aliceID}, "tenantSlug": huge},
+			map[string]any{"user": map[string]any{"id": aliceID, "alias": "X", "image": 3.0}, "tenantSlug": "demo"}},
+		"deleteMessage": {"x", nil, map[string]any{"messageId": 42.0}, map[string]any{"messageId": []any{seedMsg3}},
+			map[string]any{"messageId": huge}},
+		"blockUser":   {"x", nil, map[string]any{"blockedId": 42.0}, map[string]any{"blockedId": map[string]any{"id": modID}}, map[string]any{"blockedId": huge}, map[string]any{"blockedId": ""}},
+		"unblockUser": {"x", nil, map[string]any{"blockedId": 42.0}, map[string]any{"blockedId": huge}},
+		"reportUser": {"x", nil, map[string]any{"accusedId": modID, "reason": map[string]any{"x": 1.0}},
+			map[string]any{"accusedId": 42.0, "reason": "spam"}, map[string]any{"accusedId": modID, "reason": huge},
+			map[string]any{"accusedId": modID, "reason": "spam", "details": huge},
+			map[string]any{"accusedId": modID, "reason": "spam", "context": huge}},
+		"hideConversation": {"x", nil, map[string]any{"peerId": 42.0, "tenantSlug": "demo"}, map[string]any{"peerId": []any{modID}},
+			map[string]any{"peerId": huge, "tenantSlug": "demo"}},
+	}
+	counts := func() string {
+		return mustJSON(t, []int{e.messages(), e.count(`SELECT count(*) FROM "BlockedUser"`), e.count(`SELECT count(*) FROM "Report"`),
+			e.count(`SELECT count(*) FROM "HiddenConversation"`), e.count(`SELECT count(*) FROM "user"`),
+			e.count(`SELECT count(*) FROM "user" WHERE "id" = $1 AND "name" = 'Alice' AND "image" IS NULL AND "status" IS NULL`, aliceID)})
+	}
+	before := counts()
+	for event, payloads := range bad {
+		for i, p := range payloads {
+			e.emit(alice, event, p)
+			for _, ev := range alice.take() {
+				if ev.Name != "error" && ev.Name != "presenceUpdate" {
+					t.Fatalf("%s payload %d: got %v", event, i, ev)
+				}
+			}
+		}
+	}
+	if after := counts(); after != before {
+		t.Fatalf("rows changed: %s → %s", before, after)
+	}
+	e.emit(alice, "blockUser", map[string]any{"blockedId": modID})
+	if got := alice.take(); len(got) != 1 || got[0].Name != "userBlocked" {
+		t.Fatalf("socket no longer works: %v", got)
 	}
 }
