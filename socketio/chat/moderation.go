@@ -51,6 +51,11 @@ func (s *Service) RemoveMessage(ctx context.Context, userID, tenantSlug, message
 	if err != nil || !deleted {
 		return false, err
 	}
+	// Only a room of this tenant hears it: a client-named room must not
+	// turn a moderator into a sender to any room (or user) of the cluster.
+	if room, err := s.room(ctx, tenant.ID, roomID); err != nil || room == nil {
+		roomID = ""
+	}
 	if roomID != "" {
 		s.hub.Emit(roomID, "messageDeleted", map[string]any{"messageId": messageID, "roomId": roomID})
 	} else {
