@@ -51,6 +51,7 @@ type Server struct {
 	engine  *gin.Engine
 
 	feedback *feedbackLimits // A10's per-user and per-IP limits (§8)
+	avatars  keyedLocks      // one avatar replacement per user at a time (uploads.go)
 }
 
 // New builds the engine and its route table.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -128,7 +129,9 @@ func (s *Server) uploadAvatar(c *gin.Context) {
 	if !s.avatarCallerMayWrite(c, userID) {
 		return
 	}
+	unlock := s.avatars.lock(userID)
 	url, err := s.storeAvatar(c, userID, data)
+	unlock()
 	if err != nil {
 		s.nestError(c, err)
 		return
@@ -259,4 +262,42 @@ func uploadPath(p string) (string, bool) {
 		}
 	}
 	return p, true
+}
+
+// keyedLocks serialises work per key; the zero value is ready. Two uploads
+// of one user at once would otherwise race between removing the old file,
+// placing the new one and pointing user.image at it.
+type keyedLocks struct {
+	mu   sync.Mutex
+	held map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	waiters int
+}
+
+// lock takes key's lock and returns its release; the entry is dropped when
+// nobody else waits on it.
+func (k *keyedLocks) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.held == nil {
+		k.held = map[string]*keyedLock{}
+	}
+	l := k.held[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.held[key] = l
+	}
+	l.waiters++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.waiters--; l.waiters == 0 {
+			delete(k.held, key)
+		}
+		k.mu.Unlock()
+	}
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -248,5 +250,68 @@ func TestServeUploads(t *testing.T) {
 			}
 			assertJSON(t, w.Body.Bytes(), `{"message":"Cannot GET `+strings.ReplaceAll(target, `\`, `\\`)+`","error":"Not Found","statusCode":404}`)
 		})
+	}
+}
+
+func TestConcurrentAvatarUploads(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	bob := "/api/upload/avatar?userId=" + seedBob
+	var wg sync.WaitGroup
+	codes := make([]int, 12)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := jpegPart(jpegBytes)
+			if i%2 == 1 {
+				p = part{field: "file", filename: "a.png", contentType: "image/png", data: pngBytes}
+			}
+			ct, body := multipartBody(t, p)
+			req := httptest.NewRequest("POST", bob, bytes.NewReader(body))
+			req.Header.Set("Content-Type", ct)
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, req)
+			codes[i] = w.Code
+		}()
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != 201 {
+			t.Fatalf("upload %d: %d", i, code)
+		}
+	}
+	// Exactly one avatar is left, and it is the one user.image names.
+	entries, _ := os.ReadDir(filepath.Join(e.uploads, "avatars"))
+	u, err := e.db.UserByID(t.Context(), seedBob)
+	if err != nil || len(entries) != 1 || u.Image.String != "/api/uploads/avatars/"+entries[0].Name() {
+		t.Fatalf("files %v, user.image %q (%v)", entries, u.Image.String, err)
+	}
+	if len(e.srv.avatars.held) != 0 {
+		t.Fatalf("locks left behind: %v", e.srv.avatars.held)
+	}
+}
+
+func TestKeyedLocks(t *testing.T) {
+	var k keyedLocks
+	unlockA := k.lock("a")
+	unlockB := k.lock("b") // another key does not wait
+	acquired := make(chan struct{})
+	go func() {
+		unlock := k.lock("a")
+		close(acquired)
+		unlock()
+	}()
+	select {
+	case <-acquired:
+		t.Fatal("the same key was locked twice")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlockA()
+	<-acquired
+	unlockB()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.held) != 0 {
+		t.Fatalf("entries left: %v", k.held)
 	}
 }
