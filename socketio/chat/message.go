@@ -101,6 +101,23 @@ func (s *Service) vet(ctx context.Context, sock *socketState, m *outgoing) (refu
 		// original failed on the foreign key the same way).
 		return "message not saved", false
 	}
+	return s.vetRecipient(ctx, m.recipientID)
+}
+
+// vetRecipient requires a private message's recipient to be a user: the
+// message goes to the room named by recipientId, which must never be a
+// chat room or a tenant's lobby.
+func (s *Service) vetRecipient(ctx context.Context, recipientID string) (string, bool) {
+	if recipientID == "" {
+		return "", true
+	}
+	_, err := s.store.UserByID(ctx, recipientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "message not saved", false
+	} else if err != nil {
+		s.log.Error("recipient lookup failed", slog.String("error", err.Error()))
+		return "message not saved", false
+	}
 	return "", true
 }
 
