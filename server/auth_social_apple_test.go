@@ -72,3 +72,55 @@ func TestSocialWebApple(t *testing.T) {
 		t.Fatalf("web account keeps the provider tokens as BetterAuth does: %+v %v", acct, err)
 	}
 }
+
+// TestSocialWebCallbackErrors covers the callback's error redirects after a
+// valid state: the provider's own error, a forged ID token, and an existing
+// account whose email the provider has not verified.
+func TestSocialWebCallbackErrors(t *testing.T) {
+	e, idp := newSocialEnv(t)
+	now := e.clock.Now()
+	other := newTestIDP(t)
+	idp.idToken = func(code string) string {
+		c := googleClaims(now, "g-"+code, code+"@example.com")
+		c["aud"] = "google-web-client"
+		switch code {
+		case "forged":
+			return other.sign(c, nil, idp.kid)
+		case "alice":
+			c["email"], c["email_verified"] = "alice@example.com", false
+		}
+		return idp.sign(c, nil, idp.kid)
+	}
+	run := func(query string) string {
+		w := e.do(postJSON("/api/auth/sign-in/social", `{"provider":"google","callbackURL":"/account"}`))
+		var out struct{ URL string }
+		decode(t, w, &out)
+		u, _ := url.Parse(out.URL)
+		var cookie string
+		for _, c := range w.Result().Header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "better-auth.state=") {
+				cookie = strings.SplitN(c, ";", 2)[0]
+			}
+		}
+		w = e.do(apiReq{method: http.MethodGet, target: "/api/auth/callback/google?state=" + u.Query().Get("state") + "&" + query,
+			headers: map[string]string{"Cookie": cookie}})
+		if w.Code != 302 {
+			t.Fatalf("%s: %d", query, w.Code)
+		}
+		return w.Header().Get("Location")
+	}
+	base := "http://localhost:3000/api/auth/error?"
+	for query, want := range map[string]string{
+		"error=access_denied&error_description=user+said+no": base + "error=access_denied&error_description=user+said+no",
+		"":            base + "error=no_code",
+		"code=forged": base + "error=unable_to_get_user_info",
+		"code=alice":  base + "error=account_not_linked",
+	} {
+		if got := run(query); got != want {
+			t.Errorf("%q: redirected to %s, want %s", query, got, want)
+		}
+	}
+	if _, err := e.db.AccountByProviderAccount(context.Background(), "google", "g-alice"); err == nil {
+		t.Fatal("an unverified provider email was linked to an existing account")
+	}
+}
