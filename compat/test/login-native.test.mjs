@@ -9,6 +9,7 @@ import http from 'node:http';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { withChatd } from '../lib/harness.mjs';
+import { startBetterAuth } from '../betterauth/start.mjs';
 
 /** idp is a local identity provider: /jwks (one RS256 key) and /token (OAuth code exchange). */
 async function startIdP(t) {
@@ -92,7 +93,7 @@ function otpCode(server, phone) {
 }
 
 test('phone OTP, then biometric setup and login, each give a session chatd and Socket.IO accept', async (t) => {
-  const { server } = await withChatd(t, { env: { SMS_PROVIDER: 'log', LOG_LEVEL: 'info' } });
+  const { server, db } = await withChatd(t, { env: { SMS_PROVIDER: 'log', LOG_LEVEL: 'info' } });
   const phone = '+393401234567';
   assert.equal((await post(server, '/api/auth/otp/send', { phone: '+39 340 123 4567' })).status, 200);
   const again = await post(server, '/api/auth/otp/send', { phone });
@@ -111,6 +112,11 @@ test('phone OTP, then biometric setup and login, each give a session chatd and S
   // The cookie alone is a session too (the web client's path).
   const viaCookie = await (await fetch(server.url + '/api/auth/get-session', { headers: { cookie } })).json();
   assert.equal(viaCookie.user.id, otp.body.user.id);
+  // Unlike the old custom routes' sessions, it is a real BetterAuth session.
+  const ba = await startBetterAuth({ dbURL: db.url });
+  t.after(() => ba.stop());
+  const onBA = await (await fetch(ba.url + '/api/auth/get-session', { headers: { cookie } })).json();
+  assert.equal(onBA?.session?.token, otp.body.sessionToken);
 
   // Biometric enrolment exactly as lib/biometrics.setup sends it.
   const setup = await post(server, '/api/auth/biometric/setup', { deviceId: 'v4_manual_device', sessionToken: otp.body.sessionToken },

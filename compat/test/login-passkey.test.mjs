@@ -88,8 +88,7 @@ globalThis.navigator ??= {};
 globalThis.navigator.credentials = { create: (o) => authenticator.create(o), get: (o) => authenticator.get(o) };
 
 /** browser is one tab on origin: a cookie jar and the product's client with passkeyClient. */
-function browser(baseURL, origin = baseURL) {
-  const jar = new CookieJar();
+function browser(baseURL, origin = baseURL, jar = new CookieJar()) {
   const client = createAuthClient({
     baseURL, plugins: [passkeyClient(), anonymousClient()],
     fetchOptions: { customFetchImpl: browserFetch(jar, origin) },
@@ -196,6 +195,9 @@ test('passkeys cross between BetterAuth 1.4.18 and chatd in both directions', as
   assert.equal(signedIn.error, null, JSON.stringify(signedIn.error));
   assert.equal(signedIn.data.session.userId, anon.data.user.id);
   assert.equal((await onChatd.client.getSession()).data.user.id, anon.data.user.id);
+  // The session chatd made is a BetterAuth session: BetterAuth itself accepts its cookies.
+  const sameJarOnBA = browser(ba.url, ba.url, onChatd.jar);
+  assert.equal((await sameJarOnBA.client.getSession()).data?.session.token, signedIn.data.session.token);
 
   // Registered on chatd, used on BetterAuth.
   const chatdUser = browser(chatd.url);
