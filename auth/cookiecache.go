@@ -101,7 +101,8 @@ func (s Signer) decodeCompact(cookie string, now time.Time) (json.RawMessage, bo
 
 // CacheCookies are the Set-Cookie values of session_data for su: one cookie,
 // or chunks when the value is long. requestCookies (the names the request
-// carried) lets stale chunks be deleted. Nil when the cache is off.
+// carried) lets stale pieces be deleted: BetterAuth reads the unchunked name
+// first, so a leftover one would hide new chunks. Nil when the cache is off.
 func (m *Sessions) CacheCookies(su store.SessionUser, dontRemember bool, requestCookies []string) []string {
 	if m.cfg.CacheMaxAge <= 0 {
 		return nil
@@ -113,18 +114,25 @@ func (m *Sessions) CacheCookies(su store.SessionUser, dontRemember bool, request
 	}
 	value := m.signer.encodeCompact(cacheSessionData(su, now), now.Add(life).UnixMilli())
 	name := m.CookieName(CookieSessionData)
+	pieces := map[string]string{name: value}
+	if len(value) > cacheChunkAbove {
+		pieces = map[string]string{}
+		for i := 0; i*cacheChunkSize < len(value); i++ {
+			pieces[name+"."+strconv.Itoa(i)] = value[i*cacheChunkSize : min((i+1)*cacheChunkSize, len(value))]
+		}
+	}
 	var out []string
 	for _, c := range requestCookies {
-		if isChunkOf(c, name) {
+		if _, kept := pieces[c]; !kept && (c == name || isChunkOf(c, name)) {
 			out = append(out, m.serialize(c, "", 0, m.cfg.SecureCookies))
 		}
 	}
-	if len(value) <= cacheChunkAbove {
+	if len(pieces) == 1 {
 		return append(out, m.serialize(name, value, maxAge, m.cfg.SecureCookies))
 	}
-	for i := 0; i*cacheChunkSize < len(value); i++ {
-		chunk := value[i*cacheChunkSize : min((i+1)*cacheChunkSize, len(value))]
-		out = append(out, m.serialize(name+"."+strconv.Itoa(i), chunk, maxAge, m.cfg.SecureCookies))
+	for i := range len(pieces) {
+		n := name + "." + strconv.Itoa(i)
+		out = append(out, m.serialize(n, pieces[n], maxAge, m.cfg.SecureCookies))
 	}
 	return out
 }

@@ -83,7 +83,13 @@ func TestCacheCookiesRoundTrip(t *testing.T) {
 func TestCacheCookiesChunksAndDontRemember(t *testing.T) {
 	m := testSessions(Config{CacheMaxAge: 300 * time.Second, SecureCookies: true})
 	su := sampleSessionUser(strings.Repeat("n", 5000))
-	cookies := m.CacheCookies(su, true, nil)
+	cookies := m.CacheCookies(su, true, []string{"__Secure-better-auth.session_data", "__Secure-better-auth.session_data.1", "__Secure-better-auth.session_data.7"})
+	for _, stale := range []string{"__Secure-better-auth.session_data=;", "__Secure-better-auth.session_data.7=;"} {
+		if len(cookies) == 0 || !strings.HasPrefix(cookies[0], stale) {
+			t.Fatalf("stale %s not deleted first: %.60q", stale, cookies)
+		}
+		cookies = cookies[1:]
+	}
 	if len(cookies) < 2 {
 		t.Fatalf("a long cache was not chunked: %d cookies", len(cookies))
 	}

@@ -152,3 +152,25 @@ test('rememberMe:false (dont_remember) is honoured across servers: no refresh', 
     assert.ok(refreshed.session.expiresAt.getTime() > Date.now() + 29 * 86400e3, label);
   }
 });
+
+test('a long session_data is chunked the way BetterAuth reads it', async (t) => {
+  const { db, viaChatd, viaBA, jar } = await both(t);
+  const { data } = await viaChatd.signIn.anonymous();
+  const image = 'https://cdn.example.com/' + 'a'.repeat(2000);
+  assert.deepEqual((await viaChatd.updateUser({ name: 'Long', image, status: 'é'.repeat(500) })).data, { status: true });
+  assert.ok(jar.has('better-auth.session_data.0') && jar.has('better-auth.session_data.1'), `chunks: ${jar.names()}`);
+  assert.equal(jar.has('better-auth.session_data'), false);
+  await query(db.url, `UPDATE "user" SET name = 'changed behind the cache' WHERE id = $1`, [data.user.id]);
+  const cached = await viaBA.getSession();
+  assert.notEqual(cached.data, null);
+  assert.equal(cached.data.user.name, 'Long', 'BetterAuth joined chatd\'s chunks and verified them');
+  assert.equal(cached.data.user.image, image);
+
+  // Shrinking the profile replaces the chunks with one cookie again.
+  assert.deepEqual((await viaChatd.updateUser({ image: null, status: null })).data, { status: true });
+  assert.ok(jar.has('better-auth.session_data'));
+  assert.equal(jar.has('better-auth.session_data.0'), false);
+  // Sign-out deletes every piece.
+  await viaChatd.signOut();
+  assert.deepEqual(jar.names().filter((n) => n.startsWith('better-auth.')), []);
+});
