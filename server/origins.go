@@ -68,7 +68,9 @@ func (o *Origins) List() []string { return slices.Clone(o.allowed) }
 // OwnOrigin is <scheme>://<Host>: https on TLS or when a trusted proxy says so.
 func (o *Origins) OwnOrigin(r *http.Request) string {
 	scheme := "http"
-	if r.TLS != nil || (o.trustedPeer(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+	// A chain of proxies may append ("https, http"): the first hop saw the client.
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if r.TLS != nil || (o.trustedPeer(r) && strings.EqualFold(strings.TrimSpace(proto), "https")) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host

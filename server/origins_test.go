@@ -63,6 +63,16 @@ func TestOriginsAllowed(t *testing.T) {
 			t.Errorf("Allowed(%q) = %v, want %v", origin, got, want)
 		}
 	}
+	r.RemoteAddr = "127.0.0.1:1"
+	r.Header.Set("X-Forwarded-Proto", "https, http")
+	if !o.Allowed(r, "https://chat.example.com") || o.OwnOrigin(r) != "https://chat.example.com" {
+		t.Error("the first X-Forwarded-Proto of a trusted proxy chain decides the scheme")
+	}
+	r.RemoteAddr = "203.0.113.1:1"
+	if o.OwnOrigin(r) != "http://chat.example.com" {
+		t.Error("X-Forwarded-Proto from an untrusted peer must not count")
+	}
+	r.Header.Del("X-Forwarded-Proto")
 	r.TLS = &tls.ConnectionState{}
 	if !o.Allowed(r, "https://chat.example.com") {
 		t.Error("the own https origin on TLS must be allowed")
