@@ -53,9 +53,11 @@ func (o *jsObject) nullBool(k string, v sql.NullBool) {
 	o.boolean(k, v.Bool)
 }
 
+// optStr writes a nullable column: null when NULL, as Prisma returns it.
+// (BetterAuth itself writes "" for a missing IP or user agent.)
 func (o *jsObject) optStr(k string, v *string) {
 	if v == nil {
-		o.str(k, "") // BetterAuth writes "" for a missing IP or user agent
+		o.raw(k, []byte("null"))
 		return
 	}
 	o.str(k, *v)
