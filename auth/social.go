@@ -149,6 +149,11 @@ func (s *Social) NativeLogin(ctx context.Context, in NativeInput) (SocialResult,
 	name := firstNonEmpty(claims.Name, strings.TrimSpace(in.ProfileName), strings.Split(email, "@")[0])
 	user, err = s.create(ctx, newSocialUser{provider: in.Provider, sub: claims.Subject, email: email, verified: true,
 		name: name, picture: claims.Picture, gender: "other"}, store.Account{})
+	if errors.Is(err, store.ErrConflict) { // a concurrent first login created the user: log into it
+		if u, found, err2 := s.existing(ctx, in.Provider, claims.Subject, email); err2 == nil && found {
+			return SocialResult{User: u}, nil
+		}
+	}
 	return SocialResult{User: user, IsNew: true}, err
 }
 

@@ -65,3 +65,19 @@ func TestOTPConcurrentGuesses(t *testing.T) {
 		t.Fatalf("%d users for the phone (%v), want 1", users, err)
 	}
 }
+
+// TestSocialNativeConcurrentFirstLogin: parallel first logins of one Google
+// account end in one user, and every request logs in.
+func TestSocialNativeConcurrentFirstLogin(t *testing.T) {
+	e, idp := newSocialEnv(t)
+	token := idp.sign(googleClaims(e.clock.Now(), "g-race", "race@example.com"), nil, idp.kid)
+	for _, w := range e.concurrently(8, postJSON("/api/auth/social/native", nativeBody("google", token, ""))) {
+		if w.Code != 200 {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	var users int
+	if err := e.db.SQL().GetContext(context.Background(), &users, `SELECT count(*) FROM "user" WHERE "email" = 'race@example.com'`); err != nil || users != 1 {
+		t.Fatalf("%d users (%v), want 1", users, err)
+	}
+}
