@@ -264,6 +264,11 @@ func (s *Social) webUser(ctx context.Context, in CallbackInput, c IDClaims, toke
 	name := firstNonEmpty(c.Name, appleName(in.User), email)
 	u, err = s.create(ctx, newSocialUser{provider: in.Provider, sub: c.Subject, email: email, verified: c.EmailVerified,
 		name: name, picture: c.Picture}, tokens)
+	if errors.Is(err, store.ErrConflict) { // a concurrent callback created the user: log into it
+		if u, found, err2 := s.existing(ctx, in.Provider, c.Subject, ""); err2 == nil && found {
+			return u, false, ""
+		}
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "oauth create user failed", "error", err)
 		return store.User{}, false, "unable_to_create_user"
