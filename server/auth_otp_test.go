@@ -68,6 +68,7 @@ type loginEnv struct {
 type loginOpts struct {
 	otp    auth.OTPConfig
 	social auth.SocialConfig
+	secure bool // __Secure- cookies, as with an https BETTER_AUTH_URL
 }
 
 func newLoginEnv(t *testing.T, opts loginOpts) *loginEnv {
@@ -82,7 +83,7 @@ func newLoginEnv(t *testing.T, opts loginOpts) *loginEnv {
 		signer := auth.NewSigner(testSecret)
 		deps.Now = clock.Now
 		deps.Resolver = auth.NewResolver(signer, deps.Store, clock.Now)
-		deps.Sessions = auth.NewSessions(deps.Store, signer, clock.Now, auth.Config{CacheMaxAge: 300 * time.Second})
+		deps.Sessions = auth.NewSessions(deps.Store, signer, clock.Now, auth.Config{CacheMaxAge: 300 * time.Second, SecureCookies: opts.secure})
 		o := opts.otp
 		o.Secret = testSecret
 		if o.PhoneCooldown == 0 {

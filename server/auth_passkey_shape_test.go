@@ -8,7 +8,10 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
+
+	"chatd/auth"
 )
 
 func passkeyKeys(m map[string]any) []string {
@@ -88,5 +91,37 @@ func TestPasskeyValidation(t *testing.T) {
 	w := e.do(apiReq{method: http.MethodGet, target: "/api/auth/passkey/generate-register-options?authenticatorAttachment=usb", headers: h})
 	if w.Code != 400 {
 		t.Fatalf("bad attachment: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestPasskeySecureCookies: with __Secure- cookies the challenge cookie is
+// named and flagged like BetterAuth's, and only that name is read back.
+func TestPasskeySecureCookies(t *testing.T) {
+	e := newLoginEnv(t, loginOpts{secure: true})
+	a := newSoftAuthenticator(t)
+	token := e.freshSession(t, seedAlice)
+	h := map[string]string{"Authorization": "Bearer " + token, "Origin": localOrigin}
+	w := e.do(apiReq{method: http.MethodGet, target: "/api/auth/passkey/generate-register-options", headers: h})
+	var opts auth.RegistrationOptions
+	decode(t, w, &opts)
+	var cookie string
+	for _, c := range w.Result().Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "__Secure-better-auth.better-auth-passkey=") {
+			if !strings.HasSuffix(c, "; Max-Age=300; Path=/; HttpOnly; Secure; SameSite=Lax") {
+				t.Fatalf("secure challenge cookie: %s", c)
+			}
+			cookie = strings.SplitN(c, ";", 2)[0]
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("no __Secure- challenge cookie: %v", w.Result().Header.Values("Set-Cookie"))
+	}
+	body := `{"response":` + a.create(opts, localOrigin, "localhost") + `}`
+	unprefixed := "better-auth." + strings.TrimPrefix(cookie, "__Secure-better-auth.")
+	if w := e.do(postJSON("/api/auth/passkey/verify-registration", body, h, map[string]string{"Cookie": unprefixed})); w.Code != 400 {
+		t.Fatalf("the unprefixed name must not be read: %d %s", w.Code, w.Body)
+	}
+	if w := e.do(postJSON("/api/auth/passkey/verify-registration", body, h, map[string]string{"Cookie": cookie})); w.Code != 200 {
+		t.Fatalf("secure registration: %d %s", w.Code, w.Body)
 	}
 }
