@@ -92,7 +92,7 @@ type SignUp struct {
 // SignUpEmail creates a user with a "credential" account holding the
 // scrypt hash, and signs them in (autoSignIn, BetterAuth's default).
 func (l *Logins) SignUpEmail(ctx context.Context, in SignUp, cl Client) (store.SessionUser, error) {
-	email, err := normalizeEmail(in.Email)
+	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return store.SessionUser{}, err
 	}
@@ -132,7 +132,7 @@ func (l *Logins) SignUpEmail(ctx context.Context, in SignUp, cl Client) (store.S
 // SignInEmail checks the password of the user's credential account and
 // creates a session. Unknown users and wrong passwords are one error.
 func (l *Logins) SignInEmail(ctx context.Context, email, password string, rememberMe bool, cl Client) (store.SessionUser, error) {
-	email, err := normalizeEmail(email)
+	email, err := NormalizeEmail(email)
 	if err != nil {
 		return store.SessionUser{}, err
 	}
@@ -204,9 +204,9 @@ func (l *Logins) createWithSession(ctx context.Context, u store.User, acct *stor
 	return store.SessionUser{Session: s, User: u}, nil
 }
 
-// normalizeEmail lower-cases and checks an address as BetterAuth's zod
+// NormalizeEmail lower-cases and checks an address as BetterAuth's zod
 // schema would (a plain addr-spec, no display name).
-func normalizeEmail(email string) (string, error) {
+func NormalizeEmail(email string) (string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 {
 		return "", ErrInvalidEmail

@@ -20,17 +20,22 @@ const (
 // signUpEmail is C11 POST /sign-up/email: behind EMAIL_PASSWORD_ENABLED,
 // off in the product (400, as BetterAuth answers there).
 func (s *Server) signUpEmail(c *gin.Context) {
-	if !s.cfg.EmailPassword {
-		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_SIGN_UP_IS_NOT_ENABLED", "Email and password sign up is not enabled")
-		return
-	}
 	body, ok := s.readBABody(c, true)
 	if !ok {
 		return
 	}
+	// better-call validates the body before the handler says "not enabled".
 	in, field := signUpFrom(body)
 	if field != "" {
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body."+field+"] Invalid input")
+		msg := "[body." + field + "] Invalid input"
+		if field == "email" {
+			msg = "[body.email] Invalid email address"
+		}
+		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", msg)
+		return
+	}
+	if !s.cfg.EmailPassword {
+		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_SIGN_UP_IS_NOT_ENABLED", "Email and password sign up is not enabled")
 		return
 	}
 	if !s.callbackAllowed(c, body) {
@@ -59,8 +64,10 @@ func signUpFrom(body jsonObject) (in auth.SignUp, field string) {
 	}
 	if in.Email, present, ok = body.str("email"); !present || !ok {
 		return in, "email"
+	} else if _, err := auth.NormalizeEmail(in.Email); err != nil {
+		return in, "email"
 	}
-	if in.Password, present, ok = body.str("password"); !present || !ok {
+	if in.Password, present, ok = body.str("password"); !present || !ok || in.Password == "" {
 		return in, "password"
 	}
 	if img, present, ok := body.str("image"); !ok || len(img) > maxImageLength {
@@ -79,10 +86,6 @@ func signUpFrom(body jsonObject) (in auth.SignUp, field string) {
 
 // signInEmail is C10 POST /sign-in/email.
 func (s *Server) signInEmail(c *gin.Context) {
-	if !s.cfg.EmailPassword {
-		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_IS_NOT_ENABLED", "Email and password is not enabled")
-		return
-	}
 	body, ok := s.readBABody(c, true)
 	if !ok {
 		return
@@ -99,6 +102,10 @@ func (s *Server) signInEmail(c *gin.Context) {
 		return
 	case !rOK:
 		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.rememberMe] Invalid input")
+		return
+	}
+	if !s.cfg.EmailPassword {
+		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_IS_NOT_ENABLED", "Email and password is not enabled")
 		return
 	}
 	if !rPresent {
