@@ -271,3 +271,38 @@ func TestDisconnectUserEndsOnlyThatUsersSockets(t *testing.T) {
 		t.Fatalf("Mod's socket got %q, want it still served", got)
 	}
 }
+
+func TestSilentClientLeavesPresenceAfterThePingTimeout(t *testing.T) {
+	db, dbURL := storetest.Open(t, time.Now)
+	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	origins, _ := server.NewOrigins(nil, nil)
+	g, err := New(Config{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond},
+		Deps{Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now), Origins: origins, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(func() { g.Close(); srv.Close() })
+	join := func(token, id string) *rawClient {
+		c := dialRaw(t, srv, "tenantSlug=demo", nil)
+		c.connect(map[string]any{"token": token})
+		c.send(`42["join",{"user":{"id":"` + id + `","alias":"x"},"tenantSlug":"demo"}]`)
+		return c
+	}
+	join("alice-session-token-0001", "a11ce000-0000-4000-8000-000000000001") // then never answers a ping
+	mod := join("mod-session-token-0002", "30d00000-0000-4000-8000-000000000002")
+	sawAlice := false
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		p := mod.read()
+		if !strings.HasPrefix(p, `42["presenceUpdate"`) {
+			continue
+		}
+		if strings.Contains(p, "a11ce000") {
+			sawAlice = true
+		} else if sawAlice {
+			return
+		}
+	}
+	t.Fatalf("Alice's silent socket never left presence (seen online: %v)", sawAlice)
+}
