@@ -36,6 +36,7 @@ type socketState struct {
 	lastSent    time.Time // when the last accepted sendMessage took the slot
 	hasSent     bool
 	gone        bool
+	budget      eventBudget
 }
 
 type joinedTenant struct {

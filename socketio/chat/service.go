@@ -169,6 +169,10 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 	if sock.gone {
 		return
 	}
+	if !sock.budget.take(s.now()) {
+		s.log.Debug("socket event dropped: too many", slog.String("event", event), slog.String("socket_id", c.ID()))
+		return
+	}
 	var payload any
 	if len(args) > 0 {
 		payload = args[0]
@@ -254,3 +258,31 @@ func emitError(c Conn, message string) {
 type noHub struct{}
 
 func (noHub) Emit(string, string, any) {}
+
+// Every socket may send eventBurst events at once and eventRate per second
+// after that; the rest are dropped. Honest clients send a few events a
+// minute; this only bounds the database work one socket can cause.
+const (
+	eventBurst = 100
+	eventRate  = 20
+)
+
+// eventBudget is a token bucket of client events.
+type eventBudget struct {
+	tokens float64
+	last   time.Time
+}
+
+func (b *eventBudget) take(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens = eventBurst
+	} else if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
+		b.tokens = min(eventBurst, b.tokens+elapsed*eventRate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -94,3 +94,37 @@ func TestConcurrentSockets(t *testing.T) {
 	}
 	watcher.take()
 }
+
+func TestEventBudget(t *testing.T) {
+	var b eventBudget
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range eventBurst {
+		if !b.take(now) {
+			t.Fatalf("event %d of the burst refused", i)
+		}
+	}
+	if b.take(now) {
+		t.Fatal("an event past the burst was taken")
+	}
+	now = now.Add(time.Second / eventRate)
+	if !b.take(now) || b.take(now) {
+		t.Fatal("refill is not eventRate per second")
+	}
+}
+
+func TestFloodIsDropped(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.joined(aliceTok, "", "Alice")
+	alice.take()
+	for range 2 * eventBurst {
+		e.emit(alice, "blockUser", map[string]any{"blockedId": modID})
+	}
+	if got := len(alice.take()); got >= 2*eventBurst || got < eventBurst-5 {
+		t.Fatalf("%d of %d flood events answered", got, 2*eventBurst)
+	}
+	e.clock.Advance(time.Minute)
+	e.emit(alice, "unblockUser", map[string]any{"blockedId": modID})
+	if got := alice.take(); len(got) != 1 {
+		t.Fatalf("after a minute: %v", got)
+	}
+}
