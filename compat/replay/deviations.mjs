@@ -94,6 +94,23 @@ const stepOps = {
     const v = getPath(step, op.path);
     if (typeof v === 'string') setPath(step, op.path, sanitizeAlias(v));
   },
+  // The A7/A8 answer chatd computes from the seeded devices: nasId first,
+  // then bssid, then the client IP (query publicIp from a trusted loopback
+  // peer, else the right-most X-Forwarded-For entry, else 127.0.0.1).
+  nas_lookup(step, op, facts) {
+    const q = op.from === 'body' ? step.request?.body?.json || {} : step.request?.query || {};
+    const h = step.request?.headers || {};
+    const xffKey = Object.keys(h).find((k) => k.toLowerCase() === 'x-forwarded-for');
+    const xff = xffKey === undefined ? [] : String(h[xffKey]).split(',').map((v) => v.trim()).filter(Boolean);
+    // http-api.md §7 with the default TRUSTED_PROXIES (loopback): walk from the right past trusted entries.
+    const trusted = (v) => /^127\./.test(v) || v === '::1';
+    const ip = q.publicIp || [...xff].reverse().find((v) => !trusted(v)) || xff[0] || '127.0.0.1';
+    const nas = facts.nas || [];
+    const hit = (q.nasId && nas.find((n) => n.nasId === q.nasId)) || (q.bssid && nas.find((n) => n.bssid === q.bssid)) ||
+      nas.find((n) => n.publicIp === ip);
+    dropVolatile(step, 'response.body');
+    step.response.body = { json: hit ? { valid: true, tenant: hit.tenant } : { valid: false } };
+  },
   // Keep only the listed keys of each object at path (e.g. a PublicUser).
   pick_keys(step, op) {
     for (const p of expandStar(step, op.path)) {
@@ -163,7 +180,7 @@ export function applyDeviations(rec, deviations, facts) {
     for (const hit of hits) {
       const before = JSON.stringify(steps);
       for (const op of rule.rewrite || []) {
-        if (stepOps[op.op]) { stepOps[op.op](hit, op); continue; }
+        if (stepOps[op.op]) { stepOps[op.op](hit, op, facts); continue; }
         if (op.op === 'drop') { steps = steps.filter((s) => s !== hit); continue; }
         if (op.op === 'replace_effects') { steps = replaceEffects(steps, hit, op); continue; }
         if (op.op === 'reject_client') { steps = rejectClient(steps, hit); continue; }

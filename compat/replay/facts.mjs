@@ -15,7 +15,16 @@ export async function loadFacts(dbURL) {
     const rooms = await c.query('SELECT id FROM "Room"');
     const members = await c.query('SELECT m."userId", t.slug, m.role::text AS role, m."canModerate" FROM "TenantMember" m JOIN "Tenant" t ON t.id = m."tenantId"');
     const roles = await c.query('SELECT id, role::text AS role FROM "user"');
+    const iso = (col) => `to_char(t."${col}", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    // TenantJSON (http-api.md §10) of each NAS device's tenant, in device creation order.
+    const nas = await c.query(`SELECT n."nasId", n.bssid, n."publicIp", json_build_object(
+        'id', t.id, 'name', t.name, 'slug', t.slug, 'metadata', t.metadata, 'logoUrl', t."logoUrl",
+        'address', t.address, 'createdAt', ${iso('createdAt')}, 'updatedAt', ${iso('updatedAt')},
+        'latitude', t.latitude, 'longitude', t.longitude, 'menuEnabled', t."menuEnabled",
+        'feedbackEnabled', t."feedbackEnabled", 'staffEnabled', t."staffEnabled", 'menuUrl', t."menuUrl") AS tenant
+      FROM "NasDevice" n JOIN "Tenant" t ON t.id = n."tenantId" ORDER BY n."createdAt", n.id`);
     return {
+      nas: nas.rows,
       superadmins: new Set(roles.rows.filter((r) => String(r.role).toUpperCase() === 'SUPERADMIN').map((r) => r.id)),
       members: members.rows.map((r) => ({ userId: r.userId, slug: r.slug, role: r.role, canModerate: r.canModerate })),
       roomIds: new Set(rooms.rows.map((r) => r.id)),
