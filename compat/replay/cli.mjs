@@ -7,7 +7,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { recordingsDir, runScenario, listRecordings } from './scenario.mjs';
-import { loadDeviations } from './deviations.mjs';
+import { execFileSync } from 'node:child_process';
+import { loadDeviations, ruleHits, seededFacts } from './deviations.mjs';
+import { loadRecording, seedPath } from './recording.mjs';
+import { chatdBin } from '../lib/harness.mjs';
+import { chatdEnv, defaultRecordingsDir } from './scenario.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -15,12 +19,14 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     deviations: { type: 'string' },
     'no-deviations': { type: 'boolean' },
+    'print-hits': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('usage: node compat/replay/cli.mjs [--recordings DIR] [--scenario NAME]... [--deviations FILE_DIR] [--no-deviations] [--verbose]');
+  console.log('usage: node compat/replay/cli.mjs [--recordings DIR] [--scenario NAME]... [--deviations DIR] [--no-deviations] [--verbose]\n' +
+    '       node compat/replay/cli.mjs --print-hits [--recordings DIR]   (per rule, the steps it rewrites: checked_against)');
   process.exit(0);
 }
 
@@ -38,6 +44,16 @@ else if (values.deviations) deviations = loadDeviations(path.resolve(values.devi
 else {
   deviations = loadDeviations(dir);
   if (!deviations.rules.length) deviations = loadDeviations(recordingsDir());
+}
+
+if (values['print-hits']) {
+  const recs = files.map(loadRecording);
+  const facts = await seededFacts(seedPath(recs[0], defaultRecordingsDir), (url) => execFileSync(chatdBin(), ['migrate'], {
+    env: { PATH: process.env.PATH, DATABASE_URL: url, ...chatdEnv(deviations, '') }, stdio: 'pipe',
+  }));
+  const hits = ruleHits(recs, deviations, facts);
+  for (const r of deviations.rules) console.log(JSON.stringify({ id: r.id, checked_against: hits.get(r.id) }));
+  process.exit(0);
 }
 
 const started = Date.now();

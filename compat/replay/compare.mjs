@@ -26,6 +26,11 @@ const CORS_HEADERS = [
 /** describe renders a step for a mismatch report. */
 export function describe(step) {
   if (!step) return '(nothing)';
+  const rules = step.deviation ? ` [as rewritten by deviations: ${step.deviation.join(', ')}]` : '';
+  return describeStep(step) + rules;
+}
+
+function describeStep(step) {
   const o = { ...step };
   delete o.t; delete o.volatile; delete o.unordered_arrays; delete o.dir; delete o.deviation;
   if (o.response) {
