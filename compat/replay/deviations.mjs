@@ -7,6 +7,7 @@
 // other difference is a failure.
 import { existsSync, readFileSync } from 'node:fs';
 import { context, sanitizeAlias } from './facts.mjs';
+import { keepOlderSocket } from './ghost.mjs';
 import path from 'node:path';
 import { getPath, setPath, deletePath, parsePath } from './match.mjs';
 import { ACTION_KINDS } from './recording.mjs';
@@ -184,6 +185,7 @@ export function applyDeviations(rec, deviations, facts) {
         if (op.op === 'drop') { steps = steps.filter((s) => s !== hit); continue; }
         if (op.op === 'replace_effects') { steps = replaceEffects(steps, hit, op); continue; }
         if (op.op === 'reject_client') { steps = rejectClient(steps, hit); continue; }
+        if (op.op === 'keep_older_socket') { steps = keepOlderSocket(steps, hit); continue; }
         throw new Error(`deviations.json rule ${rule.id}: unknown op ${op.op}`);
       }
       // Only a rule that changed something counts as applied.
