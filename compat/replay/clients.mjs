@@ -123,7 +123,9 @@ export function doHTTP(baseURL, req, timeoutMs = 10000) {
   const headers = { ...(req.headers || {}) };
   const { data, contentType } = requestBody(req.body);
   if (data && contentType && !hasHeader(headers, 'content-type')) headers['Content-Type'] = contentType;
-  if (data && !hasHeader(headers, 'content-length')) headers['Content-Length'] = String(data.length);
+  // The length is that of the bytes sent here, whatever was recorded.
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding') delete headers[k];
+  if (data) headers['Content-Length'] = String(data.length);
   if (!hasHeader(headers, 'connection')) headers.Connection = 'close';
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
