@@ -16,13 +16,16 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// The guard waits at most this long for a request that arrived on another
-// connection to catch up (see awaitUpgrade and awaitPoll). The library
-// checks a pending upgrade every 100 ms, so a client waiting this long
-// loses nothing it would not lose anyway.
+// How long the guard lets a request wait for one that arrived on another
+// connection to catch up; usually that takes microseconds, the bounds are
+// for a loaded machine. A GET during an upgrade cannot wait long: the
+// client may be waiting for it to end (with the noop the library sends
+// every 100 ms) before it completes the upgrade, and a held GET also lets
+// the heartbeat run out. A close can wait longer: the client is leaving.
 const (
-	settleWait = 100 * time.Millisecond
-	settleTick = 2 * time.Millisecond
+	upgradeWait = 100 * time.Millisecond
+	closeWait   = 500 * time.Millisecond
+	settleTick  = 2 * time.Millisecond
 )
 
 // guard answers what the library gets wrong or must not see:
@@ -173,28 +176,47 @@ func closeSession(client engine.Socket, reason string) {
 // the client may already have sent the upgrade packet on the websocket,
 // and once it is processed this GET must be refused, not parked on a
 // transport about to be discarded.
+//
+// The library clears its upgrading flag a moment before it discards the
+// polling transport, so "no longer upgrading" alone would let the GET in
+// between the two; the wait ends on the discard (or the upgraded flag),
+// or on an upgrade that stays abandoned for a tick.
 func awaitUpgrade(ctx context.Context, client engine.Socket) {
-	settle(ctx, func() bool { return !client.Upgrading() })
+	if !client.Upgrading() {
+		return
+	}
+	quiet := 0
+	settle(ctx, upgradeWait, func() bool {
+		if t := client.Transport(); client.Upgraded() || t == nil || t.Discarded() {
+			return true
+		}
+		if client.Upgrading() {
+			quiet = 0
+			return false
+		}
+		quiet++
+		return quiet > 1
+	})
 }
 
 // awaitPoll holds a close packet until the client's GET, sent just before
 // it on another connection, is registered, so that GET ends with a noop
 // instead of finding the session gone.
 func awaitPoll(ctx context.Context, client engine.Socket) {
-	settle(ctx, func() bool {
+	settle(ctx, closeWait, func() bool {
 		t := client.Transport()
 		return client.ReadyState() != "open" || t == nil || t.Writable()
 	})
 }
 
-// settle polls done until it holds, settleWait passes or ctx ends. The
+// settle polls done until it holds, wait passes or ctx ends. The
 // library's events cannot carry this: its RemoveListener matches closures
 // by code pointer, so per-request listeners would remove each other.
-func settle(ctx context.Context, done func() bool) {
+func settle(ctx context.Context, wait time.Duration, done func() bool) {
 	if done() {
 		return
 	}
-	deadline := time.NewTimer(settleWait)
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	tick := time.NewTicker(settleTick)
 	defer tick.Stop()
