@@ -19,7 +19,8 @@ async function cluster(t) {
   t.after(() => a.stop());
   await runSQL(db.url, seedSQL());
   const b = await startChatd({ dbURL: db.url, env, migrate: false });
-  t.after(() => b.stop());
+  // stop() waits for an exit that a SIGKILLed process already had.
+  t.after(() => (b.child.signalCode ? undefined : b.stop()));
   return { a, b };
 }
 
@@ -71,6 +72,17 @@ for (const mode of TRANSPORT_MODES) {
       await alice.first('presenceUpdate', { where: (q) => q.onlineIds.includes(BOB.id), timeout: 8000 });
       await b.stop();
       const p = await alice.first('presenceUpdate', { where: (q) => !q.onlineIds.includes(BOB.id), timeout: 20000 });
+      assert.deepEqual(p.onlineIds, [ALICE.id]);
+    });
+
+    test('a process that dies (SIGKILL) leaves the cluster presence after its heartbeat expires', async (t) => {
+      const { a, b } = await cluster(t);
+      const alice = await joined(t, a, mode, ALICE);
+      const bob = await joined(t, b, mode, BOB);
+      bob.socket.io.reconnection(false);
+      await alice.first('presenceUpdate', { where: (q) => q.onlineIds.includes(BOB.id), timeout: 8000 });
+      b.child.kill('SIGKILL');
+      const p = await alice.first('presenceUpdate', { where: (q) => !q.onlineIds.includes(BOB.id), timeout: 30000 });
       assert.deepEqual(p.onlineIds, [ALICE.id]);
     });
   });
