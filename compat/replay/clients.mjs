@@ -37,7 +37,13 @@ export class SocketClient {
     try { ns = new URL(step.url).pathname || '/'; } catch { /* no URL recorded */ }
     const socket = io(new URL(ns, baseURL).toString(), opts);
     this.socket = socket;
-    const push = (s) => this.sink({ client: this.name, t: Date.now(), ...s });
+    let refusals = 0;
+    const push = (s) => {
+      // A refused client (deviations: reject_client) keeps retrying with its
+      // backoff; its retries are not steps.
+      if (step.refused && (s.kind === 'connect_error' && refusals++ > 0)) return;
+      this.sink({ client: this.name, t: Date.now(), ...s });
+    };
     const hookEngine = () => {
       const engine = socket.io.engine;
       if (!engine || engine.__replayHooked) return;

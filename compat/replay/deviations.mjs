@@ -251,6 +251,8 @@ function replaceEffects(steps, action, op) {
  * at other clients is dropped too.
  */
 function rejectClient(steps, open) {
+  // The client retries with its backoff; only the first refusal is a step.
+  open.refused = true;
   // Steps inserted by rules carry fractional seqs; they stay.
   const refused = steps.find((s) => s.client === open.client && s.kind === 'connect_error' && s.seq > open.seq);
   const from = refused ? refused.seq : open.seq;

@@ -55,6 +55,10 @@ export function context(steps, facts, env) {
   for (const s of steps) {
     const x = {};
     if (s.kind === 'open_socket') {
+      const eh = s.options?.extraHeaders || {};
+      const ok = Object.keys(eh).find((k) => k.toLowerCase() === 'origin');
+      x.socket_origin = ok === undefined ? 'none' : allowed.has(String(eh[ok]).replace(/\/$/, '')) ? 'allowed' : 'disallowed';
+      x.first_transport = (s.options?.transports || ['polling', 'websocket'])[0];
       const tok = tokenOf(s);
       if (tok === null || tok === '') {
         x.token_state = 'none';
