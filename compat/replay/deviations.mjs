@@ -186,6 +186,7 @@ export function applyDeviations(rec, deviations, facts) {
         if (op.op === 'replace_effects') { steps = replaceEffects(steps, hit, op); continue; }
         if (op.op === 'reject_client') { steps = rejectClient(steps, hit); continue; }
         if (op.op === 'keep_older_socket') { steps = keepOlderSocket(steps, hit); continue; }
+        if (op.op === 'not_joined_after') { steps = notJoinedAfter(steps, hit, x); continue; }
         throw new Error(`deviations.json rule ${rule.id}: unknown op ${op.op}`);
       }
       // Only a rule that changed something counts as applied.
@@ -241,6 +242,28 @@ function replaceEffects(steps, action, op) {
     if (s === action && !anchor) { out.push(...inserted); placed = true; }
   }
   if (!placed) out.push(...inserted);
+  return out;
+}
+
+/**
+ * notJoinedAfter: a refused join leaves a socket that never joined before
+ * without a tenant, so until it joins for its own user, what needs a joined
+ * tenant (sendMessage, deleteMessage, reportUser, hideConversation) does
+ * nothing, and its disconnect changes no presence (socket-contract.md §4, §5).
+ */
+function notJoinedAfter(steps, join, x) {
+  const c = join.client;
+  const before = steps.slice(0, steps.indexOf(join));
+  if (before.some((s) => s.client === c && s.kind === 'emit' && s.event === 'join' && x.get(s.seq)?.user_bound)) return steps;
+  let out = steps;
+  for (const s of steps.slice(steps.indexOf(join) + 1)) {
+    if (s.client !== c) continue;
+    if (s.kind === 'emit' && s.event === 'join' && x.get(s.seq)?.user_bound) break;
+    if (s.kind === 'emit' && ['sendMessage', 'deleteMessage', 'reportUser', 'hideConversation'].includes(s.event)) {
+      out = replaceEffects(out, s, { clients: 'all', events: ['newMessage', 'privateMessage', 'messageDeleted', 'reportSubmitted', 'conversationHidden', 'rateLimited', 'error', 'exception'] });
+    }
+    if (s.kind === 'close_socket') out = replaceEffects(out, s, { clients: 'others', events: ['presenceUpdate'] });
+  }
   return out;
 }
 
