@@ -133,7 +133,7 @@ export function matchSegment(rec, si, seg, received, httpResults, vars, unordere
       if (!res) continue;
       const { got, result: r } = res;
       if (r.ok) vars = { ...r.vars, ...vars };
-      else mm({ seq: exp.seq, client: exp.client, path: r.path, why: r.why, expected: describe(exp), received: `status ${got.status} ${got.raw ? got.raw.toString('utf8').slice(0, 500) : got.error}` });
+      else mm({ seq: exp.seq, client: exp.client, path: r.path, why: r.why, expected: describe(exp), received: got.error ? `no response: ${got.error}` : `status ${got.status} ${got.raw.toString('utf8').slice(0, 500)}` });
       continue;
     }
     if (failedClients.has(exp.client)) continue;
