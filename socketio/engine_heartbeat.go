@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 )
 
@@ -14,14 +15,22 @@ import (
 // another goroutine; a request racing that timer could still find the
 // session alive after interval + timeout had passed, which Node (timers
 // run before I/O in its event loop) never allows.
+//
+// A request landing within deadlineSlack before the deadline is treated as
+// late too. Handing it to the library then races the library's own timer,
+// and when the timer wins halfway through, the library can leave the poll
+// parked on the dying session for its 30 s close timeout instead of
+// answering. The slack is a sliver of any real timeout (20 s by default).
 type heartbeats struct {
-	deadline time.Duration // PingInterval + PingTimeout
+	deadline time.Duration // PingInterval + PingTimeout - deadlineSlack
 	now      func() time.Time
 	heard    sync.Map // sid → *atomic.Int64 (unix nanoseconds)
 }
 
+const deadlineSlack = 10 * time.Millisecond
+
 func newHeartbeats(opts TransportOptions) *heartbeats {
-	return &heartbeats{deadline: opts.PingInterval + opts.PingTimeout, now: time.Now}
+	return &heartbeats{deadline: opts.PingInterval + opts.PingTimeout - deadlineSlack, now: time.Now}
 }
 
 // track is the engine's "connection" listener.
@@ -44,10 +53,33 @@ func (h *heartbeats) track(args ...any) {
 	// Listeners are never removed one by one (the library matches them by
 	// code pointer); the session's emitter goes away with it.
 	_ = conn.On("heartbeat", func(...any) { heard.Store(h.now().UnixNano()) })
-	_ = conn.Once("close", func(...any) { h.heard.Delete(sid) })
+	_ = conn.Once("close", func(...any) {
+		h.heard.Delete(sid)
+		releaseParkedPoll(conn)
+	})
 	if conn.ReadyState() == "closed" {
 		h.heard.Delete(sid)
 	}
+}
+
+// parkedPollCheck is how long after a session closes its last poll may
+// still be registering.
+const parkedPollCheck = 50 * time.Millisecond
+
+// releaseParkedPoll ends a poll left hanging on a closed session. The
+// library's polling close checks for a pending poll, then arms a 30 s
+// fallback; a poll registering in between is answered by neither. A noop
+// sent afterwards goes out with the buffered close packet.
+func releaseParkedPoll(conn engine.Socket) {
+	t := conn.Transport()
+	if t == nil || t.Name() != "polling" {
+		return
+	}
+	time.AfterFunc(parkedPollCheck, func() {
+		if t.Writable() {
+			t.Send([]*packet.Packet{{Type: packet.NOOP}})
+		}
+	})
 }
 
 // expired reports a session whose client has been silent past the deadline.

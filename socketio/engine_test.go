@@ -186,8 +186,8 @@ func TestPingDeadlineAtRequestTime(t *testing.T) {
 		after time.Duration
 		want  bool
 	}{
-		{499 * time.Millisecond, false},
-		{500 * time.Millisecond, true},
+		{489 * time.Millisecond, false},
+		{490 * time.Millisecond, true}, // interval + timeout - deadlineSlack
 		{time.Second, true},
 	}
 	for _, tc := range tests {
