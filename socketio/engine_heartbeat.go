@@ -16,21 +16,24 @@ import (
 // session alive after interval + timeout had passed, which Node (timers
 // run before I/O in its event loop) never allows.
 //
-// A request landing within deadlineSlack before the deadline is treated as
-// late too. Handing it to the library then races the library's own timer,
-// and when the timer wins halfway through, the library can leave the poll
-// parked on the dying session for its 30 s close timeout instead of
-// answering. The slack is a sliver of any real timeout (20 s by default).
+// A request landing within a small slack before the deadline is treated as
+// late too. Handing it to the library then races the library's own timer
+// (and when the timer wins halfway through, the library can leave the poll
+// parked on the dying session); and a client counting the deadline with a
+// loaded event loop can fire tens of milliseconds early (Node's timers
+// start from the loop's cached clock). The slack is a sliver of any real
+// timeout (20 s by default) and at most a quarter of a short one.
 type heartbeats struct {
-	deadline time.Duration // PingInterval + PingTimeout - deadlineSlack
+	deadline time.Duration // PingInterval + PingTimeout - slack
 	now      func() time.Time
 	heard    sync.Map // sid → *atomic.Int64 (unix nanoseconds)
 }
 
-const deadlineSlack = 10 * time.Millisecond
+const maxDeadlineSlack = 50 * time.Millisecond
 
 func newHeartbeats(opts TransportOptions) *heartbeats {
-	return &heartbeats{deadline: opts.PingInterval + opts.PingTimeout - deadlineSlack, now: time.Now}
+	slack := min(maxDeadlineSlack, opts.PingTimeout/4)
+	return &heartbeats{deadline: opts.PingInterval + opts.PingTimeout - slack, now: time.Now}
 }
 
 // track is the engine's "connection" listener.

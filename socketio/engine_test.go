@@ -186,8 +186,8 @@ func TestPingDeadlineAtRequestTime(t *testing.T) {
 		after time.Duration
 		want  bool
 	}{
-		{489 * time.Millisecond, false},
-		{490 * time.Millisecond, true}, // interval + timeout - deadlineSlack
+		{449 * time.Millisecond, false},
+		{450 * time.Millisecond, true}, // interval + timeout - slack
 		{time.Second, true},
 	}
 	for _, tc := range tests {
