@@ -19,7 +19,7 @@ for (const file of listRecordings(dir)) {
     assert.equal(res.mismatches.length, 0, res.mismatches.map(String).join('\n'));
     assert.ok(res.applied.length > 0, 'no deviation rule applied: the fixture no longer exercises one');
     // Without the rules the same recording must fail: each applied rule is load-bearing.
-    const bare = await runScenario(file, { deviations: { env: deviations.env, rules: [] } });
+    const bare = await runScenario(file, { deviations: { env: deviations.env, rules: [] }, expectTimeoutMs: 1500 });
     assert.ok(bare.mismatches.length > 0, 'passes without the deviations: the fixture proves nothing');
   });
 }
