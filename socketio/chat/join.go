@@ -32,8 +32,10 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	if !ok {
 		return
 	}
-	alias := SanitizeAlias(stringField(user, "alias"), sock.conn.ID())
-	shown, profile, err := joinUser(user, sock.id.UserID, alias)
+	// Presence and the alias-change message carry the alias as sent (§4
+	// step 5, §6); only the stored name is sanitised (step 6).
+	sentAlias := stringField(user, "alias")
+	shown, profile, err := joinUser(user, sock.id.UserID, SanitizeAlias(sentAlias, sock.conn.ID()))
 	if err != nil {
 		emitError(sock.conn, "Invalid payload")
 		return
@@ -43,11 +45,11 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 		s.log.Error("join rooms lookup failed", slog.String("error", err.Error()))
 		return
 	}
-	if sock.tenant != nil && sock.alias != alias {
-		s.hub.Emit("tenant:"+tenant.Slug, "newMessage", aliasChangeMessage(sock.alias, alias, tenant.ID, s.now()))
+	if sock.tenant != nil && sock.alias != sentAlias {
+		s.hub.Emit("tenant:"+tenant.Slug, "newMessage", aliasChangeMessage(sock.alias, sentAlias, tenant.ID, s.now()))
 	}
 	s.enterPresence(ctx, sock, tenant, rooms, shown)
-	sock.alias = alias
+	sock.alias = sentAlias
 	if err := s.store.UpdateUserProfile(ctx, sock.id.UserID, profile); err != nil {
 		s.log.Error("join profile update failed", slog.String("user_id", sock.id.UserID), slog.String("error", err.Error()))
 	}
@@ -119,15 +121,15 @@ func (s *Service) sendBlocked(ctx context.Context, sock *socketState) {
 }
 
 // joinUser checks the join's user object and returns what presence shows
-// (the object as sent, with the verified id and the sanitised alias, without
-// a data: image or a client-made socketId) and the profile to persist.
-func joinUser(user map[string]any, userID, alias string) (json.RawMessage, store.UserProfile, error) {
-	profile := store.UserProfile{Name: &alias, Status: &sql.NullString{}}
+// (the object as sent, with the verified id, without a data: image or a
+// client-made socketId) and the profile to persist, whose name is storedName.
+func joinUser(user map[string]any, userID, storedName string) (json.RawMessage, store.UserProfile, error) {
+	profile := store.UserProfile{Name: &storedName, Status: &sql.NullString{}}
 	shown := make(map[string]any, len(user))
 	for k, v := range user {
 		shown[k] = v
 	}
-	shown["id"], shown["alias"] = userID, alias
+	shown["id"] = userID
 	delete(shown, "socketId")
 	switch status := user["status"].(type) {
 	case nil:

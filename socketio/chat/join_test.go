@@ -251,3 +251,26 @@ func TestCloseSendsDueUpdates(t *testing.T) {
 		t.Fatalf("%d updates after Close, want the due one", n)
 	}
 }
+
+// Presence and the alias-change message carry the alias as the client sent
+// it (socket-contract.md §4 step 5, §6); only the stored name is sanitised.
+func TestJoinShowsAliasAsSentAndStoresItSanitised(t *testing.T) {
+	e := newEnv(t)
+	bob, _ := e.joined("", bobID, "Bob")
+	raw := " Zoë_b<X>b-1 !"
+	e.emit(bob, "join", joinPayload(bobID, raw, map[string]any{"gender": "male"}))
+	got := bob.waitFor(t, "presenceUpdate")
+	if len(got) != 3 || got[0].Name != "newMessage" {
+		t.Fatalf("bob got %v", got)
+	}
+	if text := got[0].Payload.(map[string]any)["text"]; text != "L'utente *Bob* ha modificato il suo alias in *"+raw+"*" {
+		t.Fatalf("system message text %q", text)
+	}
+	users := got[2].Payload.(map[string]any)["users"].([]any)
+	if alias := users[0].(map[string]any)["alias"]; alias != raw {
+		t.Fatalf("presence alias = %q, want the alias as sent %q", alias, raw)
+	}
+	if n := e.count(`SELECT count(*) FROM "user" WHERE "id" = $1 AND "name" = 'Zoë_bXb-1'`, bobID); n != 1 {
+		t.Fatal("the stored name was not sanitised")
+	}
+}
