@@ -148,6 +148,15 @@ func (s *Server) deleteAccount(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Errore interno del server"})
 		return
 	}
+	if s.deps.Accounts != nil {
+		s.deps.Accounts.DisconnectUser(su.User.ID)
+	}
 	s.clearSessionCookies(c)
 	c.JSON(http.StatusOK, gin.H{"success": true, "message": "Account eliminato permanentemente"})
+}
+
+// socketCloser ends a user's live sockets. A deleted account's sockets would
+// otherwise go on speaking for a user who no longer exists.
+type socketCloser interface {
+	DisconnectUser(userID string) int
 }

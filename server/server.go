@@ -37,6 +37,7 @@ type Deps struct {
 	Sockets  http.Handler   // the Socket.IO endpoint, mounted at /socket.io/
 	Origins  *Origins       // the allow-list shared with the Socket.IO handshake; nil: built from Config
 	Messages messageDeleter // the chat service (*chat.Service): A14 deletes through it so the room hears messageDeleted
+	Accounts socketCloser   // the Socket.IO gateway: a deleted account's sockets are ended (B7); nil: none
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
 	Logger   *slog.Logger
 	Now      func() time.Time

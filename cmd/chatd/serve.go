@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		EmailPassword:  cfg.EmailPassword,
 		Version:        version,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
-		Sockets: sockets.Handler(), Messages: sockets.Chat(), Origins: allowList, Logger: logger, Now: time.Now})
+		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}

@@ -161,12 +161,17 @@ test('B5 logout, B9 debug-session and B7 account delete use the same session', a
   assert.equal(dbg.user.id, user.id);
   assert.equal('role' in dbg.user || 'token' in dbg.user || 'session' in dbg, false);
 
+  const live = connect(server.url, { token, query: { userId: user.id }, reconnection: false });
+  t.after(() => live.close());
+  await live.connected();
+
   r = await fetch(server.url + '/api/auth/account/delete', { method: 'DELETE' });
   assert.equal(r.status, 401);
   assert.deepEqual(await r.json(), { error: 'Non autorizzato' });
   r = await fetch(server.url + '/api/auth/account/delete', { method: 'DELETE', headers: { authorization: `Bearer ${token}`, origin } });
   assert.deepEqual(await r.json(), { success: true, message: 'Account eliminato permanentemente' });
   assert.deepEqual(await query(db.url, 'SELECT 1 FROM "user" WHERE id = $1', [user.id]), []);
+  assert.deepEqual(await live.first('disconnect'), 'io server disconnect', "a deleted account's socket is ended");
 
   const second = authClient(server.url);
   const s2 = (await second.client.signIn.anonymous()).data;
