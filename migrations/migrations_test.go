@@ -24,7 +24,7 @@ func TestMigrateFreshDatabaseThenCheck(t *testing.T) {
 		t.Fatalf("second run should apply nothing: %+v, %v", again, err)
 	}
 	// The seed of the recordings must load into what chatd created.
-	storetest.LoadSQLFile(t, storetest.NewMigratedDatabase(t), "../testdata/seed.sql")
+	storetest.LoadSQLFile(t, storetest.NewMigratedDatabase(t), storetest.SeedFile())
 }
 
 func TestPrismaManagedDatabaseIsOnlyChecked(t *testing.T) {

@@ -50,8 +50,7 @@ type apiEnv struct {
 // newAPIEnv builds the environment; edit adjusts the Config before New.
 func newAPIEnv(t *testing.T, edit func(*Config, *Deps)) *apiEnv {
 	t.Helper()
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, dbURL := storetest.OpenSeeded(t, nil)
 	uploads := t.TempDir()
 	cfg := Config{
 		CORSOrigins:    []string{"http://localhost:3000", "capacitor://localhost", "http://localhost"},

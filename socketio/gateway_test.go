@@ -25,8 +25,7 @@ const testSecret = "gateway-test-secret-at-least-32-characters"
 // allow-list is the real server.Origins with http://localhost on it.
 func newTestGateway(t *testing.T) (*Gateway, *httptest.Server) {
 	t.Helper()
-	db, dbURL := storetest.Open(t, time.Now)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, time.Now)
 	origins, err := server.NewOrigins([]string{"http://localhost"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -227,8 +226,7 @@ func TestOnlyTheMainNamespaceExists(t *testing.T) {
 }
 
 func TestDatabaseDownRefusesWithServiceUnavailable(t *testing.T) {
-	db, dbURL := storetest.Open(t, time.Now)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, time.Now)
 	origins, _ := server.NewOrigins(nil, nil)
 	g, err := New(Config{}, Deps{Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now),
 		Origins: origins, Logger: quietLogger()})
@@ -273,8 +271,7 @@ func TestDisconnectUserEndsOnlyThatUsersSockets(t *testing.T) {
 }
 
 func TestSilentClientLeavesPresenceAfterThePingTimeout(t *testing.T) {
-	db, dbURL := storetest.Open(t, time.Now)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, time.Now)
 	origins, _ := server.NewOrigins(nil, nil)
 	g, err := New(Config{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond},
 		Deps{Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now), Origins: origins, Logger: quietLogger()})

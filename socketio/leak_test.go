@@ -59,8 +59,7 @@ func TestNewRefusesAnUnusableRedis(t *testing.T) {
 // exerciseAndClose connects, joins and drops clients, closes the gateway
 // and checks that no goroutine of the socket layer is left.
 func exerciseAndClose(t *testing.T, cfg Config) {
-	db, dbURL := storetest.Open(t, time.Now)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, time.Now)
 	origins, _ := server.NewOrigins(nil, nil)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
 		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),

@@ -11,8 +11,7 @@ import (
 )
 
 func TestBiometricTokenRows(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, nil)
 	ctx := context.Background()
 	const alice = "a11ce000-0000-4000-8000-000000000001"
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)

@@ -13,8 +13,7 @@ import (
 
 func TestFeedback(t *testing.T) {
 	clock := time.Date(2026, 2, 15, 10, 0, 0, 123456789, time.UTC)
-	db, dbURL := storetest.Open(t, func() time.Time { return clock })
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, func() time.Time { return clock })
 	ctx := context.Background()
 	const tenant, alice, bob = "7e4a0000-0000-4000-8000-00000000de00", "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000005"
 	first, err := db.CreateFeedback(ctx, store.Feedback{Score: 9, Comment: sql.NullString{String: "ok", Valid: true}, UserID: alice, TenantID: tenant})

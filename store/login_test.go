@@ -11,8 +11,7 @@ import (
 )
 
 func TestLoginQueries(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, nil)
 	ctx := context.Background()
 	now := db.Now()
 	v := store.Verification{ID: "v1", Identifier: "+393331234567", Value: "a", ExpiresAt: now.Add(time.Minute), CreatedAt: now, UpdatedAt: now}

@@ -11,11 +11,10 @@ import (
 )
 
 func TestMessageHistory(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, nil)
 	ctx := context.Background()
 	const tenant, alice, mod = "7e4a0000-0000-4000-8000-00000000de00", "a11ce000-0000-4000-8000-000000000001", "30d00000-0000-4000-8000-000000000002"
-	ids := func(msgs []store.HistoryMessage, err error) string {
+	ids := func(msgs []store.Message, err error) string {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)

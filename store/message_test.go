@@ -124,8 +124,7 @@ func TestDeleteMessage(t *testing.T) {
 
 func TestHideConversationRefreshes(t *testing.T) {
 	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	db, dbURL := storetest.Open(t, func() time.Time { return now })
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, func() time.Time { return now })
 	ctx := context.Background()
 	if err := db.HideConversation(ctx, seedAlice, seedMod, seedTenant); err != nil {
 		t.Fatal(err)

@@ -10,8 +10,7 @@ import (
 )
 
 func TestTenantByNas(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, dbURL := storetest.OpenSeeded(t, nil)
 	// A second tenant's device shares nothing with the seed's, except being
 	// matched by a different criterion, to prove the order nasId > bssid > IP.
 	storetest.Exec(t, dbURL, `INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Two','two',now(),now())`)
@@ -48,8 +47,7 @@ func TestTenantByNas(t *testing.T) {
 }
 
 func TestEnsureReviewTenant(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, dbURL := storetest.OpenSeeded(t, nil)
 	ctx := context.Background()
 	// Re-pointing the seed's device (same public IP) at a new review tenant.
 	tenant, rooms, err := db.EnsureReviewTenant(ctx, "Review", "review", "203.0.113.10")

@@ -12,8 +12,7 @@ import (
 )
 
 func TestPasskeyRows(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, nil)
 	ctx := context.Background()
 	const alice = "a11ce000-0000-4000-8000-000000000001"
 	created := time.Date(2026, 11, 25, 21, 28, 49, 184_000_000, time.UTC)

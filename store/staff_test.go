@@ -10,8 +10,7 @@ import (
 )
 
 func TestTenantStaffAndGrants(t *testing.T) {
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, dbURL := storetest.OpenSeeded(t, nil)
 	const tenant = "7e4a0000-0000-4000-8000-00000000de00"
 	storetest.Exec(t, dbURL, `INSERT INTO "TenantMember" ("id","userId","tenantId","role","canModerate","createdAt","updatedAt") VALUES
 		('m-staff','b0b00000-0000-4000-8000-000000000005',$1,'STAFF',true,now(),now()),

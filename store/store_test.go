@@ -12,8 +12,7 @@ import (
 // openSeeded returns a store on a fresh database holding the recordings' seed.
 func openSeeded(t *testing.T) *store.DB {
 	t.Helper()
-	db, dbURL := storetest.Open(t, nil)
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, _ := storetest.OpenSeeded(t, nil)
 	return db
 }
 

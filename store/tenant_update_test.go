@@ -13,8 +13,7 @@ import (
 
 func TestTenantsListCountAndUpdate(t *testing.T) {
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	db, dbURL := storetest.Open(t, func() time.Time { return clock })
-	storetest.LoadSQLFile(t, dbURL, "../testdata/seed.sql")
+	db, dbURL := storetest.OpenSeeded(t, func() time.Time { return clock })
 	storetest.Exec(t, dbURL, `INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES
 		('b-later','Later','later','2025-06-01',now()), ('a-same','Same','same','2025-06-01',now())`)
 	ctx := context.Background()

@@ -49,7 +49,7 @@ export async function runSQL(url, sql) {
   try { return await c.query(sql); } finally { await c.end(); }
 }
 
-export function seedSQL(file = path.join(repoRoot, 'testdata', 'seed.sql')) {
+export function seedSQL(file = path.join(repoRoot, 'testdata', 'recordings', 'seed.sql')) {
   return readFileSync(file, 'utf8');
 }
 

@@ -246,8 +246,7 @@ func newEnvWith(t *testing.T, cfg Config, presence PresenceStore) *env {
 	t.Helper()
 	start, _ := time.Parse(time.RFC3339, testStart)
 	clock := &fakeClock{t: start}
-	db, dbURL := storetest.Open(t, clock.Now)
-	storetest.LoadSQLFile(t, dbURL, "../../testdata/seed.sql")
+	db, dbURL := storetest.OpenSeeded(t, clock.Now)
 	e := &env{t: t, db: db, dbURL: dbURL, hub: newRecHub(), clock: clock}
 	resolver := auth.NewResolver(auth.NewSigner("test-secret"), db, clock.Now)
 	e.svc = NewService(cfg, Deps{Store: db, Sessions: resolver, Hub: e.hub, Presence: presence, Now: clock.Now})

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +142,19 @@ func Exec(t testing.TB, dbURL, query string, args ...any) {
 	if _, err := MustOpenSQL(t, dbURL).Exec(query, args...); err != nil {
 		t.Fatalf("exec %s: %v", fmt.Sprint(query), err)
 	}
+}
+
+// SeedFile is the absolute path of the recordings' seed
+// (testdata/recordings/seed.sql), the data every seeded test starts from.
+func SeedFile() string {
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", "testdata", "recordings", "seed.sql")
+}
+
+// OpenSeeded is Open with the recordings' seed loaded.
+func OpenSeeded(t testing.TB, now func() time.Time) (*store.DB, string) {
+	t.Helper()
+	db, dbURL := Open(t, now)
+	LoadSQLFile(t, dbURL, SeedFile())
+	return db, dbURL
 }
