@@ -75,6 +75,6 @@ func requestCookieNames(r *http.Request) []string {
 // dontRemember reports whether the request carries a validly signed
 // dont_remember cookie: its session is never refreshed.
 func (s *Server) dontRemember(r *http.Request) bool {
-	v := firstCookie(r, s.deps.Sessions.CookieName(auth.CookieDontRemember))
+	v := auth.RequestCookie(r, s.deps.Sessions.CookieName(auth.CookieDontRemember))
 	return v != "" && s.deps.Sessions.IsDontRemember(v)
 }

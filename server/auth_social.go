@@ -134,7 +134,7 @@ func (s *Server) setSignedCookie(c *gin.Context, name, value string, maxAgeSecon
 // signedCookie is the verified value of a signed cookie, "" when absent or
 // badly signed.
 func (s *Server) signedCookie(r *http.Request, name string) string {
-	v, ok := s.deps.Sessions.Signer().Unsign(firstCookie(r, name))
+	v, ok := s.deps.Sessions.Signer().Unsign(auth.RequestCookie(r, name))
 	if !ok {
 		return ""
 	}

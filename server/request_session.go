@@ -26,7 +26,7 @@ func sessionCandidates(r *http.Request) []string {
 		out = append(out, v)
 	}
 	for _, name := range []string{secureSessionCookie, sessionCookie} {
-		if v := firstCookie(r, name); v != "" {
+		if v := auth.RequestCookie(r, name); v != "" {
 			out = append(out, v)
 		}
 	}
@@ -40,22 +40,6 @@ func bearerToken(r *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(h[7:])
-}
-
-// firstCookie is the first occurrence of name across every Cookie header,
-// with surrounding quotes stripped; "" when absent. It parses by hand because
-// net/http silently drops a value holding a byte it deems invalid (a
-// backslash, an inner quote), which BetterAuth's parser kept.
-func firstCookie(r *http.Request, name string) string {
-	for _, line := range r.Header.Values("Cookie") {
-		for _, part := range strings.Split(line, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.TrimSpace(k) == name {
-				return strings.Trim(strings.TrimSpace(v), `"`)
-			}
-		}
-	}
-	return ""
 }
 
 // presentsSession reports whether the request carries any session candidate,

@@ -9,6 +9,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"chatd"
+	"chatd/auth"
 	"chatd/socketio/chat"
 )
 
@@ -96,23 +97,8 @@ func cookieToken(r *http.Request) string {
 		return ""
 	}
 	for _, name := range sessionCookies {
-		if v := bounded(firstCookie(r, name)); v != "" {
+		if v := bounded(auth.RequestCookie(r, name)); v != "" {
 			return v
-		}
-	}
-	return ""
-}
-
-// firstCookie is the first occurrence of name across every Cookie header,
-// surrounding quotes stripped. It parses by hand like BetterAuth does:
-// net/http drops values holding bytes it deems invalid.
-func firstCookie(r *http.Request, name string) string {
-	for _, line := range r.Header.Values("Cookie") {
-		for _, part := range strings.Split(line, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.TrimSpace(k) == name {
-				return strings.Trim(strings.TrimSpace(v), `"`)
-			}
 		}
 	}
 	return ""
