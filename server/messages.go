@@ -46,7 +46,7 @@ type messageJSON struct {
 	Timestamp    string  `json:"timestamp"`
 }
 
-func newMessagesJSON(msgs []store.HistoryMessage) []messageJSON {
+func newMessagesJSON(msgs []store.Message) []messageJSON {
 	out := make([]messageJSON, 0, len(msgs))
 	for _, m := range msgs {
 		at := chatd.FormatTime(m.CreatedAt)

@@ -2,27 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
-
-// HistoryMessage is a row of "Message" as the HTTP history endpoints return
-// it. (Named apart from the socket layer's own message type so both can live
-// in this package.)
-type HistoryMessage struct {
-	ID           string         `db:"id"`
-	Text         string         `db:"text"`
-	ImageURL     sql.NullString `db:"imageUrl"`
-	CreatedAt    time.Time      `db:"createdAt"`
-	SenderID     string         `db:"senderId"`
-	SenderAlias  string         `db:"senderAlias"`
-	SenderGender string         `db:"senderGender"`
-	RecipientID  sql.NullString `db:"recipientId"`
-	RoomID       sql.NullString `db:"roomId"`
-	UserID       sql.NullString `db:"userId"`
-	TenantID     string         `db:"tenantId"`
-}
 
 const historyColumns = `"id", "text", "imageUrl", "createdAt", "senderId", "senderAlias", "senderGender",
 	"recipientId", "roomId", "userId", "tenantId"`
@@ -36,8 +18,8 @@ const (
 // RoomHistory lists a room's messages (roomID "" means the tenant-level ones
 // without a room) created after since (exclusive), oldest first. Private
 // messages never appear, even though they too have no room.
-func (db *DB) RoomHistory(ctx context.Context, tenantID, roomID string, since time.Time) ([]HistoryMessage, error) {
-	msgs := []HistoryMessage{}
+func (db *DB) RoomHistory(ctx context.Context, tenantID, roomID string, since time.Time) ([]Message, error) {
+	msgs := []Message{}
 	err := db.db.SelectContext(ctx, &msgs, `SELECT `+historyColumns+` FROM "Message"
 		WHERE "tenantId" = $1 AND "recipientId" IS NULL
 		  AND (CASE WHEN $2 = '' THEN "roomId" IS NULL ELSE "roomId" = $2 END)
@@ -51,8 +33,8 @@ func (db *DB) RoomHistory(ctx context.Context, tenantID, roomID string, since ti
 
 // PrivateHistory lists the private messages userID sent or received in a
 // tenant after since (exclusive), oldest first.
-func (db *DB) PrivateHistory(ctx context.Context, tenantID, userID string, since time.Time) ([]HistoryMessage, error) {
-	msgs := []HistoryMessage{}
+func (db *DB) PrivateHistory(ctx context.Context, tenantID, userID string, since time.Time) ([]Message, error) {
+	msgs := []Message{}
 	err := db.db.SelectContext(ctx, &msgs, `SELECT `+historyColumns+` FROM "Message"
 		WHERE "tenantId" = $1 AND "recipientId" IS NOT NULL
 		  AND ("senderId" = $2 OR "recipientId" = $2)
@@ -65,22 +47,22 @@ func (db *DB) PrivateHistory(ctx context.Context, tenantID, userID string, since
 }
 
 // TenantMessage loads one message by id within a tenant.
-func (db *DB) TenantMessage(ctx context.Context, tenantID, id string) (HistoryMessage, error) {
-	var m HistoryMessage
+func (db *DB) TenantMessage(ctx context.Context, tenantID, id string) (Message, error) {
+	var m Message
 	err := db.db.GetContext(ctx, &m, `SELECT `+historyColumns+` FROM "Message" WHERE "id" = $1 AND "tenantId" = $2`, id, tenantID)
 	if err != nil {
-		return HistoryMessage{}, notFound("store: tenant message", err)
+		return Message{}, notFound("store: tenant message", err)
 	}
 	return m, nil
 }
 
 // DeleteTenantMessage deletes a message by id within a tenant, returning the
 // deleted row; ErrNotFound when nothing matched.
-func (db *DB) DeleteTenantMessage(ctx context.Context, tenantID, id string) (HistoryMessage, error) {
-	var m HistoryMessage
+func (db *DB) DeleteTenantMessage(ctx context.Context, tenantID, id string) (Message, error) {
+	var m Message
 	err := db.db.GetContext(ctx, &m, `DELETE FROM "Message" WHERE "id" = $1 AND "tenantId" = $2 RETURNING `+historyColumns, id, tenantID)
 	if err != nil {
-		return HistoryMessage{}, notFound("store: delete tenant message", err)
+		return Message{}, notFound("store: delete tenant message", err)
 	}
 	return m, nil
 }
