@@ -8,6 +8,9 @@ import (
 // in one file per resource (tenants.go, messages.go, auth_*.go, …).
 func (s *Server) routes() {
 	e := s.engine
+	if s.deps.Metrics != nil {
+		e.Use(s.deps.Metrics.observe)
+	}
 	e.Use(s.recoverer(), s.accessLog(), s.cors(), s.limitQuery)
 	e.NoRoute(s.notFound)
 	e.NoMethod(s.methodNotAllowed)

@@ -61,16 +61,17 @@ type Deps struct {
 
 // Gateway binds the chat rules to Socket.IO sockets on namespace "/".
 type Gateway struct {
-	cfg       Config
-	log       *slog.Logger
-	transport *Transport
-	chat      *chat.Service
-	origins   OriginPolicy
-	redis     *redisCluster // nil without REDIS_URL
-	ctx       context.Context
-	cancel    context.CancelFunc
-	closeOnce sync.Once
-	closing   atomic.Bool
+	cfg            Config
+	log            *slog.Logger
+	transport      *Transport
+	chat           *chat.Service
+	origins        OriginPolicy
+	redis          *redisCluster // nil without REDIS_URL
+	ctx            context.Context
+	cancel         context.CancelFunc
+	closeOnce      sync.Once
+	closing        atomic.Bool
+	connectedCount atomic.Int64 // sockets of this process past the handshake
 }
 
 // New builds the transport, the chat rules and, with cfg.RedisURL, the
@@ -246,6 +247,7 @@ func (g *Gateway) dropSockets() {
 // connected runs after the CONNECT ack: the rules greet the socket, then
 // every event the rules know is routed to them; the rest are ignored.
 func (g *Gateway) connected(s *socket.Socket) {
+	g.connectedCount.Add(1)
 	id, _ := s.Data().(chat.Identity)
 	c := newConn(s, g.cfg.CloseDelay)
 	g.log.Info("socket connected", slog.String("socket_id", c.ID()), slog.String("user_id", id.UserID),
@@ -261,8 +263,13 @@ func (g *Gateway) connected(s *socket.Socket) {
 		g.log.Info("socket disconnected", slog.String("socket_id", c.ID()),
 			slog.String("user_id", id.UserID), slog.String("reason", reason))
 		g.chat.Disconnected(g.ctx, c)
+		g.connectedCount.Add(-1)
 	})
 }
+
+// Connections is how many sockets of this process are connected (for the
+// chatd_socket_connections gauge).
+func (g *Gateway) Connections() int64 { return g.connectedCount.Load() }
 
 // withoutAck drops the acknowledgement callback the library appends when
 // the client asked for one: the contract uses no acks.

@@ -23,6 +23,7 @@ type Config struct {
 	Port             int // the Next.js port (3000)
 	APIPort          int // the NestJS port (3001)
 	Host             string
+	MetricsAddr      string // host:port of the Prometheus listener; "" means off
 	RedisURL         string
 	RedisPrefix      string // REDIS_PREFIX: the socket cluster's channels and presence keys
 	LogLevel         slog.Level
@@ -57,6 +58,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Port:             e.port("PORT", 3000),
 		APIPort:          e.port("API_PORT", 3001),
 		Host:             e.str("HOST", ""),
+		MetricsAddr:      e.str("METRICS_ADDR", ""),
 		RedisURL:         e.str("REDIS_URL", ""),
 		RedisPrefix:      e.str("REDIS_PREFIX", "socket.io"),
 		LogLevel:         e.level("LOG_LEVEL", slog.LevelInfo),

@@ -83,6 +83,10 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
+	registry, httpMetrics, err := newMetrics(sockets.Connections)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		CORSOrigins:    origins,
 		TrustedProxies: cfg.TrustedProxies,
@@ -93,28 +97,47 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		EmailPassword:  cfg.EmailPassword,
 		Version:        version,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
-		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, Origins: allowList, Logger: logger, Now: time.Now})
+		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
 	logger.Info("chatd starting", "version", version, "cors_origins", origins)
-	return listen(listenCtx, cfg, logger, srv.Handler())
+	listeners := []listener{{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), srv.Handler()}}
+	if cfg.APIPort != cfg.Port {
+		listeners = append(listeners, listener{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.APIPort)), srv.Handler()})
+	}
+	if cfg.MetricsAddr != "" {
+		listeners = append(listeners, listener{cfg.MetricsAddr, metricsHandler(registry)})
+	}
+	return listen(listenCtx, cfg.ShutdownTimeout, logger, listeners)
 }
 
-// listen serves handler on PORT and API_PORT (one listener when equal).
-func listen(ctx context.Context, cfg Config, logger *slog.Logger, handler http.Handler) error {
-	ports := []int{cfg.Port}
-	if cfg.APIPort != cfg.Port {
-		ports = append(ports, cfg.APIPort)
+// listener is one address and what it serves.
+type listener struct {
+	addr    string
+	handler http.Handler
+}
+
+// listen serves every listener until ctx ends, then shuts each down within
+// timeout: PORT and API_PORT serve the same handler (one listener when they
+// are equal), METRICS_ADDR the Prometheus registry.
+func listen(ctx context.Context, timeout time.Duration, logger *slog.Logger, listeners []listener) error {
+	// Bind every address before serving any, so a taken port fails the
+	// start cleanly instead of leaving the other listeners half up.
+	bound := make([]net.Listener, 0, len(listeners))
+	for _, l := range listeners {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			for _, b := range bound {
+				b.Close()
+			}
+			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		bound = append(bound, ln)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	for _, port := range ports {
-		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(port))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("listen %s: %w", addr, err)
-		}
-		hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	for i, ln := range bound {
+		hs := &http.Server{Handler: listeners[i].handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 		logger.Info("listening", "addr", ln.Addr().String())
 		g.Go(func() error {
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -124,7 +147,7 @@ func listen(ctx context.Context, cfg Config, logger *slog.Logger, handler http.H
 		})
 		g.Go(func() error {
 			<-ctx.Done()
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			return hs.Shutdown(shutdownCtx)
 		})

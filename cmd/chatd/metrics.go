@@ -1,0 +1,42 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"chatd/server"
+)
+
+// newMetrics builds chatd's registry: the Go runtime and process series, the
+// HTTP series and a gauge of connected sockets. It is served on its own
+// listener (METRICS_ADDR), never on the public ports.
+func newMetrics(sockets func() int64) (*prometheus.Registry, *server.Metrics, error) {
+	reg := prometheus.NewRegistry()
+	httpMetrics, err := server.NewMetrics(reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chatd_socket_connections",
+			Help: "Socket.IO sockets connected to this process.",
+		}, func() float64 { return float64(sockets()) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	return reg, httpMetrics, nil
+}
+
+// metricsHandler serves the registry at /metrics.
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}
