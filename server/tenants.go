@@ -271,19 +271,10 @@ func (s *Server) isTenantAdmin(c *gin.Context, u store.User, tenantID string) (b
 	return g.Role == "ADMIN" || g.Role == "OWNER", nil
 }
 
-// canModerate is §11: a superadmin, an OWNER, ADMIN or MODERATOR member, or
-// a member flagged canModerate.
+// canModerate is §11's moderation rule, the same query the chat rules use
+// (store.CanModerate), so HTTP and sockets cannot disagree on who moderates.
 func (s *Server) canModerate(c *gin.Context, u store.User, tenantID string) (bool, error) {
-	if isSuperadmin(u) {
-		return true, nil
-	}
-	g, err := s.deps.Store.TenantGrantOf(c.Request.Context(), tenantID, u.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return g.CanModerate || g.Role == "OWNER" || g.Role == "ADMIN" || g.Role == "MODERATOR", nil
+	return s.deps.Store.CanModerate(c.Request.Context(), u.ID, tenantID)
 }
 
 // isSuperadmin reads the role from the session's user row only; the forgeable
