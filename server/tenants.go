@@ -30,7 +30,14 @@ type tenantJSON struct {
 	MenuURL         *string        `json:"menuUrl"`
 	CreatedAt       string         `json:"createdAt"`
 	UpdatedAt       string         `json:"updatedAt"`
-	Rooms           []roomJSON     `json:"rooms,omitempty"`
+}
+
+// tenantWithRoomsJSON is a tenant with "rooms", always an array: the app
+// takes rooms[0] as the default room, so a tenant without rooms must still
+// send "rooms": [].
+type tenantWithRoomsJSON struct {
+	tenantJSON
+	Rooms []roomJSON `json:"rooms"`
 }
 
 type roomJSON struct {
@@ -109,9 +116,8 @@ func (s *Server) getTenant(c *gin.Context) {
 }
 
 // withRooms renders TenantJSON plus "rooms" (always an array).
-func withRooms(t store.Tenant, rooms []store.Room) tenantJSON {
-	j := newTenantJSON(t)
-	j.Rooms = make([]roomJSON, 0, len(rooms))
+func withRooms(t store.Tenant, rooms []store.Room) tenantWithRoomsJSON {
+	j := tenantWithRoomsJSON{tenantJSON: newTenantJSON(t), Rooms: make([]roomJSON, 0, len(rooms))}
 	for _, r := range rooms {
 		j.Rooms = append(j.Rooms, roomJSON{ID: r.ID, Name: r.Name, Description: nullString(r.Description),
 			Type: r.Type, TenantID: r.TenantID, CreatedAt: chatd.FormatTime(r.CreatedAt)})
