@@ -127,7 +127,7 @@ func TestJoinAliasChangeOrderAndProfile(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "blockedUsers" {
 		t.Fatalf("bob got %v", got)
 	}
-	for _, image := range []string{"data:image/png;base64,AAAA", "javascript:alert(1)", "https://x/" + strings.Repeat("a", maxImageURL)} {
+	for _, image := range []string{"data:image/png;base64,AAAA", "javascript:alert(1)", "/api/auth/sign-out", "https://x/" + strings.Repeat("a", maxImageURL)} {
 		e.emit(bob, "join", joinPayload(bobID, "Roberto", map[string]any{"image": image}))
 		got = bob.waitFor(t, "presenceUpdate")
 		for _, u := range got[1].Payload.(map[string]any)["users"].([]any) {
