@@ -49,6 +49,14 @@ type joinedTenant struct {
 // name a live session; without one the socket is an anonymous guest, resumed
 // by query.userId only when that user is anonymous itself.
 func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string) (Identity, error) {
+	// chatd's text rule (text.go): what the client chose is refused, a
+	// session cookie it may not even know it holds is no session.
+	if !chatd.ValidTextIn([]any{h.Token, h.UserID, h.UserAlias, h.TenantSlug}) {
+		return Identity{}, chatd.ErrInvalidText
+	}
+	if !chatd.ValidText(h.CookieToken) {
+		h.CookieToken = ""
+	}
 	tenantID, err := s.tenantIDBySlug(ctx, h.TenantSlug)
 	if err != nil {
 		return Identity{}, err

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"chatd"
 	"chatd/store"
 )
 
@@ -171,6 +172,11 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 	}
 	if !sock.budget.take(s.now()) {
 		s.log.Debug("socket event dropped: too many", slog.String("event", event), slog.String("socket_id", c.ID()))
+		return
+	}
+	if !chatd.ValidTextIn(args) { // chatd's text rule (text.go), for every event at once
+		s.log.Debug("socket event refused: invalid text", slog.String("event", event), slog.String("socket_id", c.ID()))
+		emitError(c, chatd.ErrInvalidText.Message)
 		return
 	}
 	var payload any
