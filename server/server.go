@@ -27,6 +27,12 @@ type Config struct {
 	UploadsDir     string
 	Version        string
 	EmailPassword  bool // BetterAuth emailAndPassword: off in the product, on in tests
+	// WriteTimeout is the listeners' HTTP write timeout (0: none) and
+	// SocketPollHold the longest the socket engine holds a polling GET
+	// before it writes: together, a polling GET's own deadline
+	// (socket_deadlines.go).
+	WriteTimeout   time.Duration
+	SocketPollHold time.Duration
 }
 
 // Deps are the collaborators the handlers call.
@@ -79,7 +85,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // Handler is the http.Handler for every listener.
-func (s *Server) Handler() http.Handler { return tolerateTrailingSlash(s.engine) }
+func (s *Server) Handler() http.Handler {
+	return withSocketDeadlines(tolerateTrailingSlash(s.engine), s.cfg.WriteTimeout, s.cfg.SocketPollHold)
+}
 
 // ready reports whether the database answers; used by GET /api/ready.
 func (s *Server) ready(ctx context.Context) error {
