@@ -74,7 +74,7 @@ func TestJoinIgnoresAndRefuses(t *testing.T) {
 		{"stale local id", joinPayload("local-0000-bob", "Bob", nil), []event{{"error", map[string]any{"message": "Forbidden"}}}},
 		{"status not a string", joinPayload(bobID, "Bob", map[string]any{"status": 5.0}),
 			[]event{{"error", map[string]any{"message": "Invalid payload"}}}},
-		{"oversize user", joinPayload(bobID, "Bob", map[string]any{"bio": string(make([]byte, 5000))}),
+		{"oversize user", joinPayload(bobID, "Bob", map[string]any{"bio": strings.Repeat("b", 5000)}),
 			[]event{{"error", map[string]any{"message": "Invalid payload"}}}},
 	}
 	e := newEnv(t)
