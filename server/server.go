@@ -27,6 +27,7 @@ type Config struct {
 	UploadsDir     string
 	Version        string
 	EmailPassword  bool // BetterAuth emailAndPassword: off in the product, on in tests
+
 	// WriteTimeout is the listeners' HTTP write timeout (0: none) and
 	// SocketPollHold the longest the socket engine holds a polling GET
 	// before it writes: together, a polling GET's own deadline
@@ -48,6 +49,10 @@ type Deps struct {
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// SessionSockets (the chat service) ends the sockets bound to a session
+	// that sign-out deleted, on every process; nil: none.
+	SessionSockets sessionSocketEnder
 }
 
 // Server owns the Gin engine.

@@ -32,6 +32,7 @@ type Config struct {
 	SessionExpiresIn time.Duration
 	SessionUpdateAge time.Duration
 	SessionCacheAge  time.Duration // session_data cookie cache lifetime; 0 turns it off
+	SessionRecheck   time.Duration // longest a socket goes without its session being looked up again
 	Logins           LoginConfig   // phone OTP, SMS, biometric, passkey and social logins (logins.go)
 	UploadsDir       string
 	StaffFallback    bool
@@ -79,6 +80,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SessionExpiresIn: e.seconds("SESSION_EXPIRES_IN", 30*24*time.Hour),
 		SessionUpdateAge: e.seconds("SESSION_UPDATE_AGE", 24*time.Hour),
 		SessionCacheAge:  e.seconds("SESSION_COOKIE_CACHE_MAX_AGE", 300*time.Second),
+		SessionRecheck:   e.seconds("SESSION_RECHECK_INTERVAL", 300*time.Second),
 		UploadsDir:       e.str("UPLOADS_DIR", e.str("UPLOAD_DIR", "./uploads")),
 		StaffFallback:    e.boolean("STAFF_FALLBACK", true),
 		EmailPassword:    e.boolean("EMAIL_PASSWORD_ENABLED", false),

@@ -71,7 +71,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	sockets, err := socketio.New(socketio.Config{
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
-		Chat:        chat.Config{PresenceWindow: cfg.PresenceWindow},
+		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
+			SessionRecheck: cfg.SessionRecheck},
 	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
@@ -101,7 +102,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		// the ping timeout is slack for a late ping.
 		SocketPollHold: socketio.DefaultGatewayPingInterval + socketio.DefaultGatewayPingTimeout,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
-		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
+		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, SessionSockets: sockets.Chat(), Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}

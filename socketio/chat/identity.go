@@ -109,7 +109,8 @@ func (s *Service) authenticateToken(ctx context.Context, token string, tenantID 
 	if su.User.Name.Valid && su.User.Name.String != "" {
 		alias = su.User.Name.String
 	}
-	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID}, nil
+	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID,
+		Session: SessionRef{ID: su.Session.ID, ExpiresAt: su.Session.ExpiresAt, token: token}}, nil
 }
 
 // tenantIDBySlug is the id of the tenant the handshake names, or nil.
@@ -137,6 +138,7 @@ func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
 	s.mu.Lock()
 	s.sockets[c.ID()] = sock
 	s.mu.Unlock()
+	s.bindSession(sock)
 	greeting := map[string]any{"id": id.UserID, "alias": id.Alias, "tenantId": id.TenantID}
 	switch {
 	case id.Created:
@@ -171,6 +173,7 @@ func (s *Service) Disconnected(ctx context.Context, c Conn) {
 	if sock == nil {
 		return
 	}
+	s.unbindSession(sock)
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
 	sock.gone = true

@@ -15,13 +15,20 @@ import (
 // newLoggedEnv is newEnv whose rules fail the test when they log an error.
 func newLoggedEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvDeps(t, func(_ *env, _ *Config, d *Deps) { d.Logger = errorLogger(t) })
+}
+
+// newEnvDeps is newEnv with the rules' Config and Deps edited first.
+func newEnvDeps(t *testing.T, edit func(*env, *Config, *Deps)) *env {
+	t.Helper()
 	start, _ := time.Parse(time.RFC3339, testStart)
 	clock := &fakeClock{t: start}
 	db, dbURL := storetest.OpenSeeded(t, clock.Now)
 	e := &env{t: t, db: db, dbURL: dbURL, hub: newRecHub(), clock: clock}
-	e.svc = NewService(Config{PresenceWindow: testWindow}, Deps{Store: db, Hub: e.hub, Now: clock.Now,
-		Sessions: auth.NewResolver(auth.NewSigner("test-secret"), db, clock.Now),
-		Logger:   errorLogger(t)})
+	deps := Deps{Store: db, Hub: e.hub, Now: clock.Now, Sessions: auth.NewResolver(auth.NewSigner("test-secret"), db, clock.Now)}
+	cfg := Config{PresenceWindow: testWindow}
+	edit(e, &cfg, &deps)
+	e.svc = NewService(cfg, deps)
 	t.Cleanup(e.svc.Close)
 	return e
 }
