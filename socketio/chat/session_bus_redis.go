@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -10,9 +11,10 @@ import (
 // RedisSessionBus is the SessionBus of processes sharing a Redis: a plain
 // pub/sub channel whose messages are the ids of sessions that ended.
 type RedisSessionBus struct {
-	rdb     goredis.UniversalClient
-	channel string
-	owned   bool // Close closes rdb
+	rdb       goredis.UniversalClient
+	channel   string
+	owned     bool // Close closes rdb
+	listening sync.WaitGroup
 }
 
 // NewRedisSessionBus publishes and listens on "<prefix>#chatd#session-ended"
@@ -49,7 +51,9 @@ func (b *RedisSessionBus) Subscribe(ctx context.Context, ended func(sessionID st
 		ps.Close()
 		return fmt.Errorf("chat: subscribe to session ends: %w", err)
 	}
+	b.listening.Add(1)
 	go func() {
+		defer b.listening.Done()
 		defer ps.Close()
 		ch := ps.Channel()
 		for {
@@ -67,8 +71,10 @@ func (b *RedisSessionBus) Subscribe(ctx context.Context, ended func(sessionID st
 	return nil
 }
 
-// Close releases the client when the bus opened it.
+// Close waits for the listeners, whose contexts the caller has ended, and
+// releases the client when the bus opened it.
 func (b *RedisSessionBus) Close() error {
+	b.listening.Wait()
 	if !b.owned {
 		return nil
 	}

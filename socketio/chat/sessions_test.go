@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"chatd/store/storetest"
 )
 
@@ -183,6 +185,8 @@ func newTimedEnv(t *testing.T, recheck time.Duration) (*env, *manualTimers) {
 // TestSessionEndReachesOtherProcesses: a session ended on one process ends
 // its sockets on another sharing Redis.
 func TestSessionEndReachesOtherProcesses(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) }) // runs last: the services are closed by then
 	rdb, prefix := testRedis(t)
 	a := newEnvDeps(t, func(_ *env, _ *Config, d *Deps) { d.SessionBus = NewRedisSessionBus(rdb, prefix) })
 	b := newEnvDeps(t, func(_ *env, _ *Config, d *Deps) { d.SessionBus = NewRedisSessionBus(rdb, prefix) })
