@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -131,13 +130,11 @@ type Adapter struct {
 	responseChannel         string
 	specificResponseChannel string
 
-	out      *outbox
-	sub      *subscriber
-	pending  pendingTable
-	closing  chan struct{}
-	closed   atomic.Bool
-	closeErr error
-	once     sync.Once
+	out     *outbox
+	sub     *subscriber
+	pending pendingTable
+	closing chan struct{} // closed by Close: pending queries end
+	once    sync.Once
 }
 
 var _ sio.Adapter = (*Adapter)(nil)
@@ -242,7 +239,6 @@ func (a *Adapter) publishRequest(req request) error {
 // query with ErrClosed. It does not close the Redis client.
 func (a *Adapter) Close() error {
 	a.once.Do(func() {
-		a.closed.Store(true)
 		close(a.closing)
 		a.sub.close()
 		a.out.close(a.cfg.CloseTimeout)

@@ -224,6 +224,35 @@ func TestBeyondItsBoundsTheOutboxRefusesAtOnce(t *testing.T) {
 	})
 }
 
+// Broadcast only queues: a Redis that takes a command and never answers
+// (here for a minute) does not hold the caller.
+func TestBroadcastDoesNotWaitForAnUnresponsiveRedis(t *testing.T) {
+	viaProxy, proxy := proxied(t)
+	viaProxy.Options().ReadTimeout = time.Minute
+	viaProxy.Options().WriteTimeout = time.Minute
+	a := newNode(t, viaProxy, redisadapter.Config{Prefix: testPrefix()})
+	proxy.Freeze()
+	done := make(chan error, 1)
+	go func() {
+		for i := range 100 {
+			if err := a.Broadcast(context.Background(), event(fmt.Sprintf("m%d", i), `1`), sio.BroadcastOptions{}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-waitCtx(t).Done():
+		t.Fatal("Broadcast waited for Redis")
+	}
+	proxy.Cut() // let Close end the frozen pipeline
+}
+
 func TestASilentlyDeadSubscriptionIsReplaced(t *testing.T) {
 	viaProxy, proxy := proxied(t)
 	viaProxy.Options().ReadTimeout = 300 * time.Millisecond

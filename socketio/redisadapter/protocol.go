@@ -188,6 +188,9 @@ func decodeResponse(payload string) (response, error) {
 		}
 		return err
 	})
+	// A client acknowledging without an argument: notepack.io leaves the
+	// undefined key out.
+	res.ack.Data = jsonOr(res.ack.Data, "null")
 	return res, err
 }
 

@@ -55,12 +55,10 @@ func newSubscriber(ctx context.Context, client *goredis.Client, interval time.Du
 }
 
 func (s *subscriber) open(ctx context.Context) (*goredis.PubSub, error) {
+	// Both even when the first fails: go-redis records them either way and
+	// subscribes to everything recorded when it reconnects.
 	ps := s.client.Subscribe(ctx)
-	err := ps.PSubscribe(ctx, s.patterns...)
-	if err == nil {
-		err = ps.Subscribe(ctx, s.channels...)
-	}
-	return ps, err
+	return ps, errors.Join(ps.PSubscribe(ctx, s.patterns...), ps.Subscribe(ctx, s.channels...))
 }
 
 // confirm waits until Redis has confirmed every subscription, so that a
