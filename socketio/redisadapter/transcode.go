@@ -29,7 +29,8 @@ const maxDepth = 128
 var errMalformed = errors.New("redisadapter: malformed packet data")
 
 var (
-	jsonDecodeOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true)}
+	// Invalid UTF-8 becomes U+FFFD, as when Node decodes a request body.
+	jsonDecodeOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 	jsonEncodeOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 )
 

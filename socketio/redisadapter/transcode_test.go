@@ -94,6 +94,7 @@ func TestTranscodeJSONAsNodeWouldEncodeIt(t *testing.T) {
 		{`18446744073709551615`, "cfffffffffffffffff"}, // beyond int64: uint64
 		{`{"b":1,"a":2}`, "82a16201a16102"},            // key order kept
 		{`"\u00e9\n"`, "a3c3a90a"},                     // escapes decoded to UTF-8
+		{"\"a\xff\"", "a461efbfbd"},                    // invalid UTF-8 becomes U+FFFD
 		{`{"_placeholder":true,"num":0}`, "82ac5f706c616365686f6c646572c3a36e756d00"}, // not binary: not a placeholder
 	}
 	for _, c := range cases {
