@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"chatd/auth"
 	"chatd/store"
 )
 
@@ -28,6 +30,14 @@ type Config struct {
 	// HeartbeatInterval is how often the presence store is told this process
 	// is alive (and sweeps entries of processes that died).
 	HeartbeatInterval time.Duration
+	// NativeIDFallback is NATIVE_ID_FALLBACK=member: a handshake from a
+	// native app's origin that presents a registered user's id and no
+	// credential is bound to that user with an ordinary member's rights.
+	// False refuses it ("authentication required"), as for any other origin.
+	NativeIDFallback bool
+	// NativeOrigins are NATIVE_ORIGINS, the native apps' origins beyond
+	// auth.DefaultNativeOrigins.
+	NativeOrigins []string
 }
 
 func (c Config) withDefaults() Config {
@@ -92,6 +102,9 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]func(context.Context, *socketState, any)
+	native   auth.NativeOrigins
+	// nativeFallbacks counts the sockets NATIVE_ID_FALLBACK bound.
+	nativeFallbacks atomic.Int64
 
 	mu       sync.Mutex
 	sockets  map[string]*socketState
@@ -107,7 +120,7 @@ type Service struct {
 func NewService(cfg Config, deps Deps) *Service {
 	s := &Service{
 		cfg: cfg.withDefaults(), store: deps.Store, sessions: deps.Sessions, hub: deps.Hub,
-		presence: deps.Presence, log: deps.Logger, now: deps.Now,
+		presence: deps.Presence, log: deps.Logger, now: deps.Now, native: auth.NewNativeOrigins(cfg.NativeOrigins),
 		sockets: map[string]*socketState{}, stop: make(chan struct{}),
 	}
 	if s.presence == nil {
