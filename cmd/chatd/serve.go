@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -58,7 +59,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	origins := cfg.CORSOrigins
 	if origins == nil {
-		origins = server.DefaultOrigins(cfg.BetterAuthURL, cfg.PublicServerURL, cfg.TrustedOrigins)
+		extra := append(slices.Clone(cfg.TrustedOrigins), cfg.NativeOrigins...)
+		origins = server.DefaultOrigins(cfg.BetterAuthURL, cfg.PublicServerURL, extra)
 	}
 	logins, err := buildLogins(cfg, db, logger)
 	if err != nil {
@@ -71,7 +73,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	sockets, err := socketio.New(socketio.Config{
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
-		Chat:        chat.Config{PresenceWindow: cfg.PresenceWindow},
+		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow,
+			NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins},
 	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
@@ -83,7 +86,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	registry, httpMetrics, err := newMetrics(sockets.Connections)
+	registry, httpMetrics, err := newMetrics(sockets.Connections, sockets.Chat().NativeFallbacks)
 	if err != nil {
 		return err
 	}
@@ -95,6 +98,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		StaffFallback:  cfg.StaffFallback,
 		UploadsDir:     cfg.UploadsDir,
 		EmailPassword:  cfg.EmailPassword,
+		NativeOrigins:  cfg.NativeOrigins,
 		Version:        version,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
 		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
@@ -102,6 +106,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	logger.Info("chatd starting", "version", version, "cors_origins", origins)
+	logNativeApps(logger, cfg, allowList)
 	listeners := []listener{{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), srv.Handler()}}
 	if cfg.APIPort != cfg.Port {
 		listeners = append(listeners, listener{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.APIPort)), srv.Handler()})
