@@ -51,11 +51,40 @@ func (m *Sessions) serialize(name, value string, maxAge time.Duration, secure bo
 		b.WriteString(strconv.FormatInt(int64(maxAge/time.Second), 10))
 	}
 	b.WriteString("; Path=/; HttpOnly")
-	if secure {
+	if secure || m.crossSite {
 		b.WriteString("; Secure")
 	}
-	b.WriteString("; SameSite=Lax")
+	if m.crossSite {
+		b.WriteString("; SameSite=None")
+	} else {
+		b.WriteString("; SameSite=Lax")
+	}
 	return b.String()
+}
+
+// CrossSite is the view of m whose cookies carry BetterAuth's cross-site
+// attributes, SameSite=None; Secure, for a response to a page on another
+// site (the native apps' localhost origins): a SameSite=Lax cookie set or
+// deleted by a cross-site fetch is dropped by the browser. Browsers refuse
+// SameSite=None without Secure, so only a deployment whose cookies are
+// Secure (an https public URL) gets it; otherwise CrossSite returns m.
+func (m *Sessions) CrossSite() *Sessions {
+	if !m.cfg.SecureCookies || m.crossSite {
+		return m
+	}
+	view := *m
+	view.crossSite = true
+	return &view
+}
+
+// SignedCookie is a BetterAuth-signed cookie with the default attributes
+// (the OAuth state, the passkey challenge): value "" writes an empty value,
+// maxAge 0 deletes it.
+func (m *Sessions) SignedCookie(name, value string, maxAge time.Duration) string {
+	if value != "" {
+		value = m.signer.CookieValue(value)
+	}
+	return m.serialize(name, value, max(maxAge, 0), m.cfg.SecureCookies)
 }
 
 // SessionTokenCookie is the signed session_token Set-Cookie value. A maxAge

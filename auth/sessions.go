@@ -49,6 +49,9 @@ type Sessions struct {
 	signer Signer
 	now    func() time.Time
 	cfg    Config
+	// crossSite marks the view CrossSite returns: its cookies carry
+	// SameSite=None (cookies.go).
+	crossSite bool
 }
 
 // NewSessions returns a Sessions; zero config values get BetterAuth's

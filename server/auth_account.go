@@ -128,7 +128,7 @@ func (s *Server) refreshCache(c *gin.Context, su store.SessionUser) {
 		return
 	}
 	su.User = u
-	s.addSetCookies(c, s.deps.Sessions.CacheCookies(su, s.dontRemember(c.Request), requestCookieNames(c.Request))...)
+	s.addSetCookies(c, s.cookies(c.Request).CacheCookies(su, s.dontRemember(c.Request), requestCookieNames(c.Request))...)
 }
 
 // deleteAccount is B7 DELETE /api/auth/account/delete: the user is deleted

@@ -22,7 +22,7 @@ func (s *Server) setSessionCookie(c *gin.Context, sess store.Session, maxAge tim
 		if err != nil {
 			// The token cookie alone is a working login; the cache is an optimisation.
 			s.log.WarnContext(c.Request.Context(), "session cache skipped", "user_id", sess.UserID, "error", err)
-			s.addSetCookies(c, s.deps.Sessions.SessionTokenCookie(sess.Token, maxAge))
+			s.addSetCookies(c, s.cookies(c.Request).SessionTokenCookie(sess.Token, maxAge))
 			return
 		}
 		su.User = u
@@ -33,7 +33,7 @@ func (s *Server) setSessionCookie(c *gin.Context, sess store.Session, maxAge tim
 // setSessionCookies sets session_token (no Max-Age when dontRemember) and
 // session_data for a session whose user is already loaded.
 func (s *Server) setSessionCookies(c *gin.Context, su store.SessionUser, maxAge time.Duration, dontRemember bool) {
-	m := s.deps.Sessions
+	m := s.cookies(c.Request)
 	if dontRemember {
 		maxAge = 0
 	}
@@ -49,7 +49,18 @@ func (s *Server) setSessionCookies(c *gin.Context, su store.SessionUser, maxAge 
 // clearSessionCookies deletes session_token under both names,
 // session_data (with any chunks the request carried) and dont_remember.
 func (s *Server) clearSessionCookies(c *gin.Context) {
-	s.addSetCookies(c, s.deps.Sessions.ClearCookies(requestCookieNames(c.Request))...)
+	s.addSetCookies(c, s.cookies(c.Request).ClearCookies(requestCookieNames(c.Request))...)
+}
+
+// cookies is what writes the response's cookies: for a request from a native
+// app's origin, the cross-site view (SameSite=None; Secure when the public
+// URL is https), so the WebView keeps the session it is given and sends it
+// back; for every other request, BetterAuth's defaults (SameSite=Lax).
+func (s *Server) cookies(r *http.Request) *auth.Sessions {
+	if s.native.Contains(r.Header.Get("Origin")) {
+		return s.deps.Sessions.CrossSite()
+	}
+	return s.deps.Sessions
 }
 
 func (s *Server) addSetCookies(c *gin.Context, cookies ...string) {

@@ -60,7 +60,7 @@ func (s *Server) sessionCookiesAfterGet(c *gin.Context, lk auth.Lookup, noRefres
 	case lk.Refreshed:
 		s.setSessionCookies(c, lk.SessionUser, s.deps.Sessions.Config().ExpiresIn, false)
 	case !noRefresh:
-		s.addSetCookies(c, s.deps.Sessions.CacheCookies(lk.SessionUser, false, requestCookieNames(c.Request))...)
+		s.addSetCookies(c, s.cookies(c.Request).CacheCookies(lk.SessionUser, false, requestCookieNames(c.Request))...)
 	}
 }
 

@@ -3,10 +3,10 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -120,15 +120,7 @@ func (s *Server) safeCallbackURL(r *http.Request, v string) bool {
 // setSignedCookie sets a BetterAuth-signed cookie with its default
 // attributes (the OAuth state and the passkey challenge).
 func (s *Server) setSignedCookie(c *gin.Context, name, value string, maxAgeSeconds int) {
-	v := ""
-	if value != "" {
-		v = s.deps.Sessions.Signer().CookieValue(value)
-	}
-	cookie := fmt.Sprintf("%s=%s; Max-Age=%d; Path=/; HttpOnly", name, v, maxAgeSeconds)
-	if s.deps.Sessions.Config().SecureCookies {
-		cookie += "; Secure"
-	}
-	s.addSetCookies(c, cookie+"; SameSite=Lax")
+	s.addSetCookies(c, s.cookies(c.Request).SignedCookie(name, value, time.Duration(maxAgeSeconds)*time.Second))
 }
 
 // signedCookie is the verified value of a signed cookie, "" when absent or

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"chatd/auth"
 )
 
 // Origins is the one CORS allow-list shared by every route and the
@@ -125,7 +127,9 @@ func (o *Origins) ClientIP(r *http.Request) string {
 
 // DefaultOrigins is the allow-list when CORS_ORIGINS is unset: the origins
 // of BETTER_AUTH_URL and NEXT_PUBLIC_SERVER_URL with their 3000/3001 twins,
-// BETTER_AUTH_TRUSTED_ORIGINS, capacitor://localhost and http://localhost.
+// the extra ones in trusted (BETTER_AUTH_TRUSTED_ORIGINS, NATIVE_ORIGINS),
+// and the native apps' origins (auth.DefaultNativeOrigins: capacitor://,
+// http:// and https://localhost).
 func DefaultOrigins(betterAuthURL, publicServerURL string, trusted []string) []string {
 	var out []string
 	for _, u := range []string{betterAuthURL, publicServerURL} {
@@ -142,7 +146,7 @@ func DefaultOrigins(betterAuthURL, publicServerURL string, trusted []string) []s
 		}
 	}
 	out = append(out, trusted...)
-	out = append(out, "capacitor://localhost", "http://localhost")
+	out = append(out, auth.DefaultNativeOrigins...)
 	var dedup []string
 	for _, o := range out {
 		if o = strings.TrimRight(o, "/"); !slices.Contains(dedup, o) {

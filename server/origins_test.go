@@ -81,11 +81,11 @@ func TestOriginsAllowed(t *testing.T) {
 
 func TestDefaultOrigins(t *testing.T) {
 	got := DefaultOrigins("http://192.168.1.5:3000/app", "https://chat.example.com", []string{"https://admin.example.com/", "http://192.168.1.5:3001"})
-	want := "http://192.168.1.5:3000,http://192.168.1.5:3001,https://chat.example.com,https://admin.example.com,capacitor://localhost,http://localhost"
+	want := "http://192.168.1.5:3000,http://192.168.1.5:3001,https://chat.example.com,https://admin.example.com,capacitor://localhost,http://localhost,https://localhost"
 	if strings.Join(got, ",") != want {
 		t.Fatalf("DefaultOrigins = %v\nwant %s", got, want)
 	}
-	if got := DefaultOrigins("", "", nil); strings.Join(got, ",") != "capacitor://localhost,http://localhost" {
+	if got := DefaultOrigins("", "", nil); strings.Join(got, ",") != "capacitor://localhost,http://localhost,https://localhost" {
 		t.Fatalf("no URLs: %v", got)
 	}
 }

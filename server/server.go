@@ -34,6 +34,9 @@ type Config struct {
 	// (socket_deadlines.go).
 	WriteTimeout   time.Duration
 	SocketPollHold time.Duration
+	// NativeOrigins are NATIVE_ORIGINS, the native apps' origins beyond
+	// auth.DefaultNativeOrigins: responses to them get cross-site cookies.
+	NativeOrigins []string
 }
 
 // Deps are the collaborators the handlers call.
@@ -61,6 +64,7 @@ type Server struct {
 	deps    Deps
 	log     *slog.Logger
 	origins *Origins
+	native  auth.NativeOrigins
 	engine  *gin.Engine
 
 	feedback *feedbackLimits // A10's per-user and per-IP limits (§8)
@@ -77,7 +81,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, engine: gin.New(),
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, native: auth.NewNativeOrigins(cfg.NativeOrigins), engine: gin.New(),
 		feedback: newFeedbackLimits()}
 	s.engine.RedirectTrailingSlash = false
 	s.engine.RemoveExtraSlash = false

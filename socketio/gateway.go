@@ -165,7 +165,8 @@ func (g *Gateway) Handler() http.Handler {
 				return
 			}
 			if websocket.IsWebSocketUpgrade(r) {
-				r = r.Clone(r.Context())
+				// handshakeOf still needs it: the rules treat native origins apart.
+				r = r.Clone(context.WithValue(r.Context(), upgradeOriginKey{}, origin))
 				r.Header.Del("Origin")
 			}
 		}

@@ -75,6 +75,7 @@ func handshakeOf(s *socket.Socket) chat.Handshake {
 		UserID:     bounded(q.Peek("userId")),
 		UserAlias:  bounded(q.Peek("userAlias")),
 		TenantSlug: bounded(q.Peek("tenantSlug")),
+		Origin:     handshakeOrigin(ctx.Request()),
 	}
 	if h.Token == "" {
 		h.Token = bounded(q.Peek("token"))
@@ -102,6 +103,21 @@ func cookieToken(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// upgradeOriginKey holds, in a WebSocket upgrade request's context, the
+// Origin header Handler removed before the library's upgrader saw it.
+type upgradeOriginKey struct{}
+
+// handshakeOrigin is the Origin header the handshake request carried.
+func handshakeOrigin(r *http.Request) string {
+	if r == nil {
+		return ""
+	}
+	if origin, ok := r.Context().Value(upgradeOriginKey{}).(string); ok {
+		return bounded(origin)
+	}
+	return bounded(r.Header.Get("Origin"))
 }
 
 func bounded(s string) string {

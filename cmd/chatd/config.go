@@ -28,6 +28,8 @@ type Config struct {
 	RedisPrefix      string // REDIS_PREFIX: the socket cluster's channels and presence keys
 	LogLevel         slog.Level
 	StrictAuth       bool
+	NativeIDFallback string   // NATIVE_ID_FALLBACK: NativeFallbackMember or NativeFallbackOff
+	NativeOrigins    []string // NATIVE_ORIGINS: native app origins beyond auth.DefaultNativeOrigins
 	TrustedProxies   []string
 	SessionExpiresIn time.Duration
 	SessionUpdateAge time.Duration
@@ -53,6 +55,20 @@ type HTTPLimits struct {
 	MaxHeaderBytes    int
 }
 
+// The values of NATIVE_ID_FALLBACK.
+const (
+	// NativeFallbackMember binds a native-origin handshake that presents a
+	// registered user's id and no credential to that user, with an ordinary
+	// member's rights (socketio/chat/native.go). The default unless STRICT_AUTH.
+	NativeFallbackMember = "member"
+	// NativeFallbackOff refuses it ("authentication required"), as for every
+	// other origin. The default under STRICT_AUTH=true.
+	NativeFallbackOff = "off"
+)
+
+// NativeMember reports whether NATIVE_ID_FALLBACK is member.
+func (c Config) NativeMember() bool { return c.NativeIDFallback == NativeFallbackMember }
+
 // Production reports whether NODE_ENV says production, which turns on the
 // secure cookie fallback and BetterAuth's sign-in rate limit.
 func (c Config) Production() bool { return c.NodeEnv == "production" }
@@ -76,6 +92,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RedisPrefix:      e.str("REDIS_PREFIX", "socket.io"),
 		LogLevel:         e.level("LOG_LEVEL", slog.LevelInfo),
 		StrictAuth:       e.boolean("STRICT_AUTH", false),
+		NativeOrigins:    e.list("NATIVE_ORIGINS"),
 		TrustedProxies:   e.list("TRUSTED_PROXIES"),
 		SessionExpiresIn: e.seconds("SESSION_EXPIRES_IN", 30*24*time.Hour),
 		SessionUpdateAge: e.seconds("SESSION_UPDATE_AGE", 24*time.Hour),
@@ -95,6 +112,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		},
 	}
 	e.require(c.HTTP.MaxHeaderBytes >= 4<<10, "HTTP_MAX_HEADER_BYTES must be at least 4096 (a session cookie and its cache need that much)")
+	c.NativeIDFallback = nativeIDFallback(&e, c.StrictAuth)
 	c.BetterAuthURL = strings.TrimRight(e.str("BETTER_AUTH_URL", c.PublicServerURL), "/")
 	if c.TrustedProxies == nil {
 		c.TrustedProxies = []string{"127.0.0.0/8", "::1/128"}
@@ -112,6 +130,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(e.errs...)
+}
+
+// nativeIDFallback reads NATIVE_ID_FALLBACK: member unless STRICT_AUTH,
+// whose purpose is to close the compatibility fallbacks; an explicit value
+// wins either way.
+func nativeIDFallback(e *envReader, strict bool) string {
+	def := NativeFallbackMember
+	if strict {
+		def = NativeFallbackOff
+	}
+	v := strings.ToLower(e.str("NATIVE_ID_FALLBACK", def))
+	e.require(v == NativeFallbackMember || v == NativeFallbackOff,
+		fmt.Sprintf("NATIVE_ID_FALLBACK must be member or off, got %q", v))
+	return v
 }
 
 // envReader collects parse errors so LoadConfig can report all of them.

@@ -11,9 +11,10 @@ import (
 )
 
 // newMetrics builds chatd's registry: the Go runtime and process series, the
-// HTTP series and a gauge of connected sockets. It is served on its own
-// listener (METRICS_ADDR), never on the public ports.
-func newMetrics(sockets func() int64) (*prometheus.Registry, *server.Metrics, error) {
+// HTTP series, a gauge of connected sockets and a count of the sockets
+// NATIVE_ID_FALLBACK bound. It is served on its own listener
+// (METRICS_ADDR), never on the public ports.
+func newMetrics(sockets, nativeFallbacks func() int64) (*prometheus.Registry, *server.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	httpMetrics, err := server.NewMetrics(reg)
 	if err != nil {
@@ -26,6 +27,10 @@ func newMetrics(sockets func() int64) (*prometheus.Registry, *server.Metrics, er
 			Name: "chatd_socket_connections",
 			Help: "Socket.IO sockets connected to this process.",
 		}, func() float64 { return float64(sockets()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chatd_socket_native_id_fallback_total",
+			Help: "Sockets bound to a registered user without a credential by NATIVE_ID_FALLBACK=member (member rights only).",
+		}, func() float64 { return float64(nativeFallbacks()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, nil, err

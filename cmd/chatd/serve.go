@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -58,7 +59,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	origins := cfg.CORSOrigins
 	if origins == nil {
-		origins = server.DefaultOrigins(cfg.BetterAuthURL, cfg.PublicServerURL, cfg.TrustedOrigins)
+		extra := append(slices.Clone(cfg.TrustedOrigins), cfg.NativeOrigins...)
+		origins = server.DefaultOrigins(cfg.BetterAuthURL, cfg.PublicServerURL, extra)
 	}
 	logins, err := buildLogins(cfg, db, logger)
 	if err != nil {
@@ -72,7 +74,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
 		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
-			SessionRecheck: cfg.SessionRecheck},
+			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins},
 	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
@@ -84,7 +86,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	registry, httpMetrics, err := newMetrics(sockets.Connections)
+	registry, httpMetrics, err := newMetrics(sockets.Connections, sockets.Chat().NativeFallbacks)
 	if err != nil {
 		return err
 	}
@@ -96,6 +98,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		StaffFallback:  cfg.StaffFallback,
 		UploadsDir:     cfg.UploadsDir,
 		EmailPassword:  cfg.EmailPassword,
+		NativeOrigins:  cfg.NativeOrigins,
 		Version:        version,
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
 		// The engine pings every interval, which ends a held polling GET;
@@ -107,6 +110,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	logger.Info("chatd starting", "version", version, "cors_origins", origins)
+	logNativeApps(logger, cfg, allowList)
 	listeners := []listener{{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), srv.Handler()}}
 	if cfg.APIPort != cfg.Port {
 		listeners = append(listeners, listener{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.APIPort)), srv.Handler()})

@@ -16,18 +16,20 @@ export async function fixture(t, mode, { env = {} } = {}) {
   };
   /**
    * user connects who (a seeded user with a token, BOB, or {anonymous:
-   * alias}) and, unless join is false, joins demo. The client's buffer is
-   * drained; c.user is the user object it joined with.
+   * alias}) and, unless join is false, joins demo. origin, when given, is the
+   * handshake's Origin header (a native app's WebView). The client's buffer
+   * is drained; c.user is the user object it joined with.
    */
-  const user = async (who, { join = true, alias, extra = {} } = {}) => {
+  const user = async (who, { join = true, alias, extra = {}, origin } = {}) => {
     let c;
     let id;
+    const headers = origin ? { extraHeaders: { origin } } : {};
     if (who.token) {
-      c = open({ token: who.token, query: { userId: who.id, userAlias: who.alias } });
+      c = open({ token: who.token, query: { userId: who.id, userAlias: who.alias }, ...headers });
       await c.connected();
       id = who.id;
     } else if (who === BOB || who.id) {
-      c = open({ query: { userId: who.id, userAlias: who.alias } });
+      c = open({ query: { userId: who.id, userAlias: who.alias }, ...headers });
       await c.connected();
       id = (await c.first('userConfirmed')).id;
     } else {

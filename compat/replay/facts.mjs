@@ -12,7 +12,7 @@ export async function loadFacts(dbURL) {
     const sessions = await c.query('SELECT token, "userId", "expiresAt" > now() AS live FROM "session"');
     const users = await c.query('SELECT id, "isAnonymous" FROM "user"');
     const messages = await c.query('SELECT id FROM "Message"');
-    const rooms = await c.query('SELECT id FROM "Room"');
+    const rooms = await c.query('SELECT id, type::text AS type FROM "Room"');
     const members = await c.query('SELECT m."userId", t.slug, m.role::text AS role, m."canModerate" FROM "TenantMember" m JOIN "Tenant" t ON t.id = m."tenantId"');
     const roles = await c.query('SELECT id, role::text AS role FROM "user"');
     const iso = (col) => `to_char(t."${col}", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -28,6 +28,7 @@ export async function loadFacts(dbURL) {
       superadmins: new Set(roles.rows.filter((r) => String(r.role).toUpperCase() === 'SUPERADMIN').map((r) => r.id)),
       members: members.rows.map((r) => ({ userId: r.userId, slug: r.slug, role: r.role, canModerate: r.canModerate })),
       roomIds: new Set(rooms.rows.map((r) => r.id)),
+      announcementRoomIds: new Set(rooms.rows.filter((r) => r.type === 'ANNOUNCEMENT').map((r) => r.id)),
       sessions: new Map(sessions.rows.map((r) => [r.token, { userId: r.userId, live: r.live }])),
       users: new Map(users.rows.map((r) => [r.id, { isAnonymous: r.isAnonymous }])),
       messageIds: new Set(messages.rows.map((r) => r.id)),
@@ -43,27 +44,39 @@ function tokenOf(step) {
   return t === undefined ? null : t;
 }
 
+const DEFAULT_NATIVE_ORIGINS = ['capacitor://localhost', 'http://localhost', 'https://localhost'];
+const originList = (v) => (v || '').split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean);
+
 /**
  * context derives, per step, the facts rules may test: the socket's bound
  * user at that point (from the token's session, else the userCreated /
- * userConfirmed id the recording shows), the token state of an open_socket.
+ * userConfirmed id the recording shows), the token state of an open_socket,
+ * whether NATIVE_ID_FALLBACK binds it (member_only on its later emits), and
+ * whether it has joined for its own user.
  */
 export function context(steps, facts, env) {
   const bound = new Map();
   const info = new Map();
-  const allowed = new Set((env.CORS_ORIGINS || '').split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean));
+  const memberOnly = new Set();
+  const joined = new Set();
+  const allowed = new Set(originList(env.CORS_ORIGINS));
+  const native = new Set([...DEFAULT_NATIVE_ORIGINS, ...originList(env.NATIVE_ORIGINS)]);
+  const fallback = (env.NATIVE_ID_FALLBACK || (String(env.STRICT_AUTH) === 'true' ? 'off' : 'member')).toLowerCase() === 'member';
   for (const s of steps) {
     const x = {};
     if (s.kind === 'open_socket') {
       const eh = s.options?.extraHeaders || {};
       const ok = Object.keys(eh).find((k) => k.toLowerCase() === 'origin');
-      x.socket_origin = ok === undefined ? 'none' : allowed.has(String(eh[ok]).replace(/\/$/, '')) ? 'allowed' : 'disallowed';
+      const origin = ok === undefined ? null : String(eh[ok]).replace(/\/$/, '');
+      x.socket_origin = origin === null ? 'none' : allowed.has(origin) ? 'allowed' : 'disallowed';
+      joined.delete(s.client);
       x.first_transport = (s.options?.transports || ['polling', 'websocket'])[0];
       const tok = tokenOf(s);
       if (tok === null || tok === '') {
         x.token_state = 'none';
         const uid = s.options?.query?.userId;
         x.anon_user = !uid ? 'none' : !facts.users.has(uid) ? 'unknown' : facts.users.get(uid).isAnonymous ? 'anonymous' : 'registered';
+        x.native_fallback = fallback && x.anon_user === 'registered' && x.socket_origin === 'allowed' && native.has(origin);
         const later = steps.find((e) => e.seq > s.seq && e.client === s.client && e.kind === 'event' && (e.event === 'userCreated' || e.event === 'userConfirmed'));
         bound.set(s.client, later ? later.args?.[0]?.id : null);
       } else {
@@ -71,6 +84,8 @@ export function context(steps, facts, env) {
         x.token_state = sess?.live ? 'valid' : 'invalid';
         bound.set(s.client, sess?.live ? sess.userId : null);
       }
+      if (x.native_fallback) memberOnly.add(s.client); else memberOnly.delete(s.client);
+      x.native_fallback = !!x.native_fallback;
     }
     if (s.kind === 'event' && s.event === 'presenceUpdate') {
       // Another presenceUpdate for the same client before the next barrier?
@@ -81,11 +96,17 @@ export function context(steps, facts, env) {
     if (s.kind === 'emit') {
       const b = bound.get(s.client);
       const a = s.args?.[0];
-      if (s.event === 'join' && a && typeof a === 'object' && a.user && a.tenantSlug) x.user_bound = a.user.id === b;
+      x.member_only = memberOnly.has(s.client);
+      x.joined = joined.has(s.client);
+      if (s.event === 'join' && a && typeof a === 'object' && a.user && a.tenantSlug) {
+        x.user_bound = a.user.id === b;
+        if (x.user_bound) joined.add(s.client);
+      }
       if (s.event === 'sendMessage' && a && typeof a === 'object' && (a.text || a.imageUrl)) {
         x.sender_bound = a.senderId === b;
         x.id_stored = facts.messageIds.has(a.id);
         x.room_known = a.roomId === undefined || a.roomId === null || facts.roomIds.has(a.roomId);
+        x.room_announcement = facts.announcementRoomIds?.has(a.roomId) ?? false;
       }
     }
     if (s.kind === 'http') {

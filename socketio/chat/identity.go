@@ -47,7 +47,8 @@ type joinedTenant struct {
 
 // Authenticate decides who a socket is (socket-contract.md §3). A token must
 // name a live session; without one the socket is an anonymous guest, resumed
-// by query.userId only when that user is anonymous itself.
+// by query.userId only when that user is anonymous itself (a registered
+// user's id only under NATIVE_ID_FALLBACK, native.go).
 func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string) (Identity, error) {
 	// chatd's text rule (text.go): what the client chose is refused, a
 	// session cookie it may not even know it holds is no session.
@@ -73,13 +74,13 @@ func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string
 	alias := SanitizeAlias(h.UserAlias, socketID)
 	if h.UserID != "" && len(h.UserID) <= maxIDLen {
 		u, err := s.store.UserByID(ctx, h.UserID)
+		if err == nil && u.Name.Valid && u.Name.String != "" {
+			alias = u.Name.String
+		}
 		switch {
 		case err == nil && !u.IsAnonymous:
-			return Identity{}, ErrAuthRequired
+			return s.nativeMember(u, h, alias, tenantID, socketID)
 		case err == nil:
-			if u.Name.Valid && u.Name.String != "" {
-				alias = u.Name.String
-			}
 			return Identity{UserID: u.ID, Alias: alias, TenantID: tenantID, Anonymous: true, Resumed: true}, nil
 		case !errors.Is(err, store.ErrNotFound):
 			s.log.Error("handshake user lookup failed", slog.String("error", err.Error()))
@@ -146,7 +147,7 @@ func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
 	case id.Resumed:
 		c.Emit("userConfirmed", greeting)
 	}
-	if id.Anonymous {
+	if id.Anonymous || id.MemberOnly {
 		return
 	}
 	rooms, err := s.store.MemberRoomIDs(ctx, id.UserID)

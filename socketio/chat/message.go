@@ -84,7 +84,7 @@ func (s *Service) vet(ctx context.Context, sock *socketState, m *outgoing) (refu
 		s.log.Error("send rooms lookup failed", slog.String("error", err.Error()))
 		return "message not saved", false
 	}
-	if room != nil && room.Type == store.RoomTypeAnnouncement && !s.canModerate(ctx, sock.id.UserID, sock.tenant.ID) {
+	if room != nil && room.Type == store.RoomTypeAnnouncement && (sock.id.MemberOnly || !s.canModerate(ctx, sock.id.UserID, sock.tenant.ID)) {
 		return "Only admins can post in this room", false
 	}
 	m.text = trimJS(tagPattern.ReplaceAllString(m.text, ""))

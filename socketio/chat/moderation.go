@@ -72,6 +72,10 @@ func (s *Service) deleteMessage(ctx context.Context, sock *socketState, payload 
 	if sock.tenant == nil || id == "" || len(id) > maxIDLen || (p["roomId"] != nil && (!roomOK || len(roomID) > maxIDLen)) {
 		return
 	}
+	if sock.id.MemberOnly { // bound without a credential: never a moderator (native.go)
+		emitError(sock.conn, "Unauthorized")
+		return
+	}
 	_, err := s.RemoveMessage(ctx, sock.id.UserID, sock.tenant.Slug, id, roomID)
 	if errors.Is(err, ErrNotModerator) {
 		emitError(sock.conn, "Unauthorized")

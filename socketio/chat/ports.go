@@ -43,6 +43,9 @@ type Handshake struct {
 	// ignored (the socket goes on anonymously), because a browser keeps an
 	// expired cookie and must not be locked out of the guest chat by it.
 	CookieToken string
+	// Origin is the Origin header of the handshake request ("" when none):
+	// a native app's origin may use NATIVE_ID_FALLBACK (native.go).
+	Origin string
 }
 
 // Identity is who a socket is, decided once at connect and bound to it.
@@ -52,8 +55,13 @@ type Identity struct {
 	TenantID  *string // the tenant named by query.tenantSlug, or nil
 	Anonymous bool
 	Created   bool // a new anonymous user: emit userCreated
-	Resumed   bool // an existing anonymous user: emit userConfirmed
 	// Session is the session a token or cookie named (zero for a guest):
 	// the socket ends with it (sessions.go).
 	Session SessionRef
+	Resumed bool // an existing user resumed by query.userId: emit userConfirmed
+	// MemberOnly limits the socket to an ordinary member's rights whatever the
+	// user's roles: it was bound by NATIVE_ID_FALLBACK without a credential,
+	// so it never moderates, posts in announcement rooms or joins the rooms
+	// of the tenants the user works for (native.go).
+	MemberOnly bool
 }

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chatd"
+	"chatd/auth"
 	"chatd/store"
 )
 
@@ -38,6 +40,14 @@ type Config struct {
 	// looked up again, so a session deleted outside chatd's routes ends its
 	// sockets too; 0 looks a session up only at its expiry (sessions.go).
 	SessionRecheck time.Duration
+	// NativeIDFallback is NATIVE_ID_FALLBACK=member: a handshake from a
+	// native app's origin that presents a registered user's id and no
+	// credential is bound to that user with an ordinary member's rights.
+	// False refuses it ("authentication required"), as for any other origin.
+	NativeIDFallback bool
+	// NativeOrigins are NATIVE_ORIGINS, the native apps' origins beyond
+	// auth.DefaultNativeOrigins.
+	NativeOrigins []string
 }
 
 func (c Config) withDefaults() Config {
@@ -109,6 +119,9 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]func(context.Context, *socketState, any)
+	native   auth.NativeOrigins
+	// nativeFallbacks counts the sockets NATIVE_ID_FALLBACK bound.
+	nativeFallbacks atomic.Int64
 
 	bound *sessionSockets // sockets by the session they authenticated with (sessions.go)
 
@@ -126,7 +139,7 @@ type Service struct {
 func NewService(cfg Config, deps Deps) *Service {
 	s := &Service{
 		cfg: cfg.withDefaults(), store: deps.Store, sessions: deps.Sessions, hub: deps.Hub,
-		presence: deps.Presence, log: deps.Logger, now: deps.Now,
+		presence: deps.Presence, log: deps.Logger, now: deps.Now, native: auth.NewNativeOrigins(cfg.NativeOrigins),
 		sockets: map[string]*socketState{}, stop: make(chan struct{}),
 	}
 	if s.presence == nil {
