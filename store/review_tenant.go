@@ -44,14 +44,14 @@ func (db *DB) reviewTenant(ctx context.Context, tx *sqlx.Tx, name, slug string) 
 		return Tenant{}, fmt.Errorf("store: create review tenant: %w", err)
 	}
 	var t Tenant
-	err = tx.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM "Tenant" t WHERE t."slug" = $1 FOR UPDATE`, slug)
+	err = tx.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM "Tenant" t WHERE t."slug" = $1`+db.dialect.forUpdate, slug)
 	if err != nil {
 		return Tenant{}, notFound("store: review tenant", err)
 	}
 	if t.Name == name {
 		return t, nil
 	}
-	err = tx.GetContext(ctx, &t, `UPDATE "Tenant" t SET "name" = $2, "updatedAt" = $3 WHERE t."id" = $1 RETURNING `+tenantColumns,
+	err = tx.GetContext(ctx, &t, `UPDATE "Tenant" SET "name" = $2, "updatedAt" = $3 WHERE "id" = $1 RETURNING `+tenantReturning,
 		t.ID, name, now)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("store: rename review tenant: %w", err)
