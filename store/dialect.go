@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -126,13 +125,3 @@ func sqliteCode(err error) int {
 
 // Dialect names the database the store runs on: "postgres" or "sqlite".
 func (db *DB) Dialect() string { return db.dialect.name }
-
-// sqliteCheckpoint folds SQLite's write-ahead log into the database file, so
-// a copy of the file alone is the whole database. PostgreSQL: nothing to do.
-func (db *DB) sqliteCheckpoint(ctx context.Context) error {
-	if db.dialect != sqliteDialect {
-		return nil
-	}
-	_, err := db.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return err
-}
