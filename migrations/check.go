@@ -56,21 +56,43 @@ const (
 )
 
 // Check verifies that every table and column chatd uses exists with a
-// compatible type, in the current search_path. The error names everything
-// missing, so an operator can fix the schema in one go.
+// compatible type, in the current search_path (PostgreSQL) or the file
+// (SQLite). The error names everything missing, so an operator can fix the
+// schema in one go.
 func Check(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `
-		SELECT table_name, column_name, data_type FROM information_schema.columns
-		WHERE table_schema = current_schema()`)
+	have, err := Columns(ctx, db)
 	if err != nil {
-		return fmt.Errorf("migrations: read schema: %w", err)
+		return err
+	}
+	want := required
+	if IsSQLite(db) {
+		want = sqliteRequired()
+	}
+	if problems := compare(want, have); len(problems) > 0 {
+		return fmt.Errorf("migrations: schema check failed: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Columns reads the schema: table -> column -> type (information_schema's
+// data_type on PostgreSQL, the declared type on SQLite).
+func Columns(ctx context.Context, db *sql.DB) (map[string]map[string]string, error) {
+	query := `SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema()`
+	if IsSQLite(db) {
+		query = `SELECT m.name, p.name, p.type FROM sqlite_master m JOIN pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`
+	}
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: read schema: %w", err)
 	}
 	defer rows.Close()
 	have := map[string]map[string]string{}
 	for rows.Next() {
 		var table, column, dataType string
 		if err := rows.Scan(&table, &column, &dataType); err != nil {
-			return fmt.Errorf("migrations: read schema: %w", err)
+			return nil, fmt.Errorf("migrations: read schema: %w", err)
 		}
 		if have[table] == nil {
 			have[table] = map[string]string{}
@@ -78,17 +100,42 @@ func Check(ctx context.Context, db *sql.DB) error {
 		have[table][column] = dataType
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("migrations: read schema: %w", err)
+		return nil, fmt.Errorf("migrations: read schema: %w", err)
 	}
-	if problems := compare(have); len(problems) > 0 {
-		return fmt.Errorf("migrations: schema check failed: %s", strings.Join(problems, "; "))
-	}
-	return nil
+	return have, nil
 }
 
-func compare(have map[string]map[string]string) []string {
-	var problems []string
+// SQLiteType is the type the SQLite schema declares for a PostgreSQL
+// information_schema data_type.
+func SQLiteType(postgresType string) string {
+	switch postgresType {
+	case ts, "timestamp with time zone":
+		return "TIMESTAMP"
+	case "boolean":
+		return "BOOLEAN"
+	case "integer":
+		return "INTEGER"
+	case "double precision":
+		return "REAL"
+	default: // text, jsonb, enums
+		return "TEXT"
+	}
+}
+
+func sqliteRequired() map[string]map[string]string {
+	out := make(map[string]map[string]string, len(required))
 	for table, columns := range required {
+		out[table] = make(map[string]string, len(columns))
+		for column, t := range columns {
+			out[table][column] = SQLiteType(t)
+		}
+	}
+	return out
+}
+
+func compare(want, have map[string]map[string]string) []string {
+	var problems []string
+	for table, columns := range want {
 		got, ok := have[table]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("missing table %q", table))

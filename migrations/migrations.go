@@ -3,21 +3,70 @@
 // SQL files applied one transaction each. On a database Prisma already
 // manages it never creates, alters or drops anything: it only checks that
 // every table and column chatd uses is there.
+//
+// PostgreSQL's files are *.sql here; the embedded SQLite store has its own,
+// equivalent files in sqlite/ (the same numbers, the same tables and columns).
 package migrations
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+
+	"modernc.org/sqlite"
 )
 
-//go:embed *.sql
+//go:embed *.sql sqlite/*.sql
 var files embed.FS
+
+// kind is the database a handle talks to, told by its driver.
+type kind struct {
+	glob string // its numbered files
+	// versionTable creates the bookkeeping table.
+	versionTable string
+}
+
+var (
+	postgresKind = kind{glob: "*.sql", versionTable: `CREATE TABLE IF NOT EXISTS ` + versionTable + ` (
+		version INTEGER PRIMARY KEY, applied_at TIMESTAMP(3) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))`}
+	sqliteKind = kind{glob: "sqlite/*.sql", versionTable: `CREATE TABLE IF NOT EXISTS ` + versionTable + ` (
+		version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`}
+)
+
+func kindOf(db *sql.DB) kind {
+	if _, ok := db.Driver().(*sqlite.Driver); ok {
+		return sqliteKind
+	}
+	return postgresKind
+}
+
+// IsSQLite reports whether db is the embedded SQLite store.
+func IsSQLite(db *sql.DB) bool { return kindOf(db) == sqliteKind }
+
+// Fingerprint identifies the schema the migrations create on PostgreSQL
+// (sqlite false) or SQLite: a hash of their files. Tests name their template
+// databases with it, so a changed migration never reuses an old template.
+func Fingerprint(sqlite bool) string {
+	k := postgresKind
+	if sqlite {
+		k = sqliteKind
+	}
+	h := sha256.New()
+	all, _ := list(k)
+	for _, m := range all {
+		body, _ := files.ReadFile(m.path)
+		fmt.Fprintf(h, "%s\n%d\n", m.path, len(body))
+		h.Write(body)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
 
 // versionTable records which numbered files chatd applied. It exists only on
 // databases chatd created; a Prisma-managed database never gets it.
@@ -32,6 +81,14 @@ type Result struct {
 // Migrate brings a fresh database to the reference schema, or only checks a
 // Prisma-managed one. Either way it ends with Check.
 func Migrate(ctx context.Context, db *sql.DB) (Result, error) {
+	k := kindOf(db)
+	if k == sqliteKind {
+		applied, err := applyAll(ctx, db, k)
+		if err != nil {
+			return Result{Applied: applied}, err
+		}
+		return Result{Applied: applied}, Check(ctx, db)
+	}
 	managed, err := prismaManaged(ctx, db)
 	if err != nil {
 		return Result{}, err
@@ -39,7 +96,7 @@ func Migrate(ctx context.Context, db *sql.DB) (Result, error) {
 	if managed {
 		return Result{PrismaManaged: true}, Check(ctx, db)
 	}
-	applied, err := applyAll(ctx, db)
+	applied, err := applyAll(ctx, db, k)
 	if err != nil {
 		return Result{Applied: applied}, err
 	}
@@ -63,22 +120,24 @@ func prismaManaged(ctx context.Context, db *sql.DB) (bool, error) {
 type migration struct {
 	version int
 	name    string
+	path    string // inside files
 }
 
 // list returns the embedded files in order and refuses gaps, so a missing
 // file is caught at build time in tests rather than in production.
-func list() ([]migration, error) {
-	names, err := fs.Glob(files, "*.sql")
+func list(k kind) ([]migration, error) {
+	paths, err := fs.Glob(files, k.glob)
 	if err != nil {
 		return nil, err
 	}
 	var out []migration
-	for _, name := range names {
+	for _, path := range paths {
+		name := path[strings.LastIndex(path, "/")+1:]
 		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
 		if err != nil {
 			return nil, fmt.Errorf("migrations: %s: name must start with a number", name)
 		}
-		out = append(out, migration{v, name})
+		out = append(out, migration{v, name, path})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, m := range out {
@@ -89,13 +148,12 @@ func list() ([]migration, error) {
 	return out, nil
 }
 
-func applyAll(ctx context.Context, db *sql.DB) ([]int, error) {
-	all, err := list()
+func applyAll(ctx context.Context, db *sql.DB, k kind) ([]int, error) {
+	all, err := list(k)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+versionTable+` (
-		version INTEGER PRIMARY KEY, applied_at TIMESTAMP(3) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))`); err != nil {
+	if _, err := db.ExecContext(ctx, k.versionTable); err != nil {
 		return nil, fmt.Errorf("migrations: version table: %w", err)
 	}
 	var current int
@@ -116,7 +174,7 @@ func applyAll(ctx context.Context, db *sql.DB) ([]int, error) {
 }
 
 func apply(ctx context.Context, db *sql.DB, m migration) error {
-	body, err := files.ReadFile(m.name)
+	body, err := files.ReadFile(m.path)
 	if err != nil {
 		return err
 	}

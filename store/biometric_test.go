@@ -10,8 +10,10 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestBiometricTokenRows(t *testing.T) {
-	db, _ := storetest.OpenSeeded(t, nil)
+func TestBiometricTokenRows(t *testing.T) { storetest.EachDialect(t, testBiometricTokenRows) }
+
+func testBiometricTokenRows(t *testing.T, d storetest.Dialect) {
+	db, _ := storetest.OpenSeededIn(t, d, nil)
 	ctx := context.Background()
 	const alice = "a11ce000-0000-4000-8000-000000000001"
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)

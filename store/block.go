@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/lib/pq"
 )
 
 // BlockUser records that userID blocked blockedID. Blocking twice is not an
@@ -57,11 +54,4 @@ func (db *DB) BlockedEitherWay(ctx context.Context, a, b string) (bool, error) {
 		return false, fmt.Errorf("store: blocked either way: %w", err)
 	}
 	return blocked, nil
-}
-
-// isForeignKeyViolation reports whether err is PostgreSQL's
-// foreign_key_violation: a row naming a user that does not exist.
-func isForeignKeyViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23503"
 }

@@ -7,10 +7,13 @@ import (
 	"testing"
 
 	"chatd/store"
+	"chatd/store/storetest"
 )
 
-func TestBlocks(t *testing.T) {
-	db := openSeeded(t)
+func TestBlocks(t *testing.T) { storetest.EachDialect(t, testBlocks) }
+
+func testBlocks(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	ctx := context.Background()
 	if err := db.BlockUser(ctx, seedAlice, seedMod); err != nil {
 		t.Fatal(err)

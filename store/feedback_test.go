@@ -11,9 +11,11 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestFeedback(t *testing.T) {
+func TestFeedback(t *testing.T) { storetest.EachDialect(t, testFeedback) }
+
+func testFeedback(t *testing.T, d storetest.Dialect) {
 	clock := time.Date(2026, 2, 15, 10, 0, 0, 123456789, time.UTC)
-	db, _ := storetest.OpenSeeded(t, func() time.Time { return clock })
+	db, _ := storetest.OpenSeededIn(t, d, func() time.Time { return clock })
 	ctx := context.Background()
 	const tenant, alice, bob = "7e4a0000-0000-4000-8000-00000000de00", "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000005"
 	first, err := db.CreateFeedback(ctx, store.Feedback{Score: 9, Comment: sql.NullString{String: "ok", Valid: true}, UserID: alice, TenantID: tenant})

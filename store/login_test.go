@@ -10,8 +10,10 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestLoginQueries(t *testing.T) {
-	db, _ := storetest.OpenSeeded(t, nil)
+func TestLoginQueries(t *testing.T) { storetest.EachDialect(t, testLoginQueries) }
+
+func testLoginQueries(t *testing.T, d storetest.Dialect) {
+	db, _ := storetest.OpenSeededIn(t, d, nil)
 	ctx := context.Background()
 	now := db.Now()
 	v := store.Verification{ID: "v1", Identifier: "+393331234567", Value: "a", ExpiresAt: now.Add(time.Minute), CreatedAt: now, UpdatedAt: now}

@@ -38,7 +38,7 @@ func (db *DB) MemberRoomIDs(ctx context.Context, userID string) ([]string, error
 func (db *DB) CanModerate(ctx context.Context, userID, tenantID string) (bool, error) {
 	var ok bool
 	err := db.db.GetContext(ctx, &ok, `
-		SELECT EXISTS (SELECT 1 FROM "user" WHERE "id" = $1 AND upper("role"::text) = 'SUPERADMIN')
+		SELECT EXISTS (SELECT 1 FROM "user" WHERE "id" = $1 AND upper(CAST("role" AS TEXT)) = 'SUPERADMIN')
 		    OR EXISTS (SELECT 1 FROM "TenantMember"
 		               WHERE "userId" = $1 AND "tenantId" = $2
 		                 AND ("role" IN ('OWNER', 'ADMIN', 'MODERATOR') OR "canModerate"))`,

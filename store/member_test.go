@@ -4,17 +4,23 @@ import (
 	"context"
 	"reflect"
 	"testing"
+
+	"chatd/store/storetest"
 )
 
 func TestMemberRoomsAndModeration(t *testing.T) {
-	db := openSeeded(t)
+	storetest.EachDialect(t, testMemberRoomsAndModeration)
+}
+
+func testMemberRoomsAndModeration(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	ctx := context.Background()
 	for _, q := range []string{
-		`INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Other','other',now(),now())`,
+		`INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Other','other',CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)`,
 		`INSERT INTO "Room" ("id","name","tenantId","createdAt") VALUES ('r2','Room','t2','2025-01-01')`,
-		`INSERT INTO "TenantMember" ("id","userId","tenantId","role","updatedAt") VALUES ('m1','` + seedMod + `','t2','STAFF',now())`,
-		`INSERT INTO "TenantMember" ("id","userId","tenantId","role","canModerate","updatedAt") VALUES ('m2','` + seedBob + `','t2','STAFF',true,now())`,
-		`INSERT INTO "TenantMember" ("id","userId","tenantId","role","updatedAt") VALUES ('m3','` + seedAlice + `','t2','OWNER',now())`,
+		`INSERT INTO "TenantMember" ("id","userId","tenantId","role","updatedAt") VALUES ('m1','` + seedMod + `','t2','STAFF',CURRENT_TIMESTAMP)`,
+		`INSERT INTO "TenantMember" ("id","userId","tenantId","role","canModerate","updatedAt") VALUES ('m2','` + seedBob + `','t2','STAFF',true,CURRENT_TIMESTAMP)`,
+		`INSERT INTO "TenantMember" ("id","userId","tenantId","role","updatedAt") VALUES ('m3','` + seedAlice + `','t2','OWNER',CURRENT_TIMESTAMP)`,
 		`UPDATE "user" SET "role" = 'SUPERADMIN' WHERE "id" = 'e0e00000-0000-4000-8000-000000000004'`,
 	} {
 		if _, err := db.SQL().Exec(q); err != nil {

@@ -10,8 +10,10 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestMessageHistory(t *testing.T) {
-	db, _ := storetest.OpenSeeded(t, nil)
+func TestMessageHistory(t *testing.T) { storetest.EachDialect(t, testMessageHistory) }
+
+func testMessageHistory(t *testing.T, d storetest.Dialect) {
+	db, _ := storetest.OpenSeededIn(t, d, nil)
 	ctx := context.Background()
 	const tenant, alice, mod = "7e4a0000-0000-4000-8000-00000000de00", "a11ce000-0000-4000-8000-000000000001", "30d00000-0000-4000-8000-000000000002"
 	ids := func(msgs []store.Message, err error) string {

@@ -31,8 +31,10 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int {
 	return n
 }
 
-func TestCreateMessage(t *testing.T) {
-	db := openSeeded(t)
+func TestCreateMessage(t *testing.T) { storetest.EachDialect(t, testCreateMessage) }
+
+func testCreateMessage(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 26, 1, 2, 3, 456789000, time.UTC)
 	m := store.Message{ID: "c1e00000-0000-4000-8000-000000000001", Text: "ciao", ImageURL: ns("/api/uploads/chat/x.jpg"),
@@ -71,7 +73,11 @@ func TestCreateMessage(t *testing.T) {
 }
 
 func TestCreatePrivateMessageUnhides(t *testing.T) {
-	db := openSeeded(t)
+	storetest.EachDialect(t, testCreatePrivateMessageUnhides)
+}
+
+func testCreatePrivateMessageUnhides(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	ctx := context.Background()
 	for _, pair := range [][2]string{{seedAlice, seedMod}, {seedMod, seedAlice}, {seedAlice, seedBob}} {
 		if err := db.HideConversation(ctx, pair[0], pair[1], seedTenant); err != nil {
@@ -102,8 +108,10 @@ func TestCreatePrivateMessageUnhides(t *testing.T) {
 	}
 }
 
-func TestDeleteMessage(t *testing.T) {
-	db := openSeeded(t)
+func TestDeleteMessage(t *testing.T) { storetest.EachDialect(t, testDeleteMessage) }
+
+func testDeleteMessage(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	ctx := context.Background()
 	tests := []struct {
 		id, tenant string
@@ -123,8 +131,12 @@ func TestDeleteMessage(t *testing.T) {
 }
 
 func TestHideConversationRefreshes(t *testing.T) {
+	storetest.EachDialect(t, testHideConversationRefreshes)
+}
+
+func testHideConversationRefreshes(t *testing.T, d storetest.Dialect) {
 	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	db, _ := storetest.OpenSeeded(t, func() time.Time { return now })
+	db, _ := storetest.OpenSeededIn(t, d, func() time.Time { return now })
 	ctx := context.Background()
 	if err := db.HideConversation(ctx, seedAlice, seedMod, seedTenant); err != nil {
 		t.Fatal(err)
@@ -133,7 +145,7 @@ func TestHideConversationRefreshes(t *testing.T) {
 	if err := db.HideConversation(ctx, seedAlice, seedMod, seedTenant); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM "HiddenConversation" WHERE "hiddenAt" = '2026-11-26 02:00:00'`); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM "HiddenConversation" WHERE "hiddenAt" = $1`, now); n != 1 {
 		t.Fatalf("%d rows with the refreshed hiddenAt, want 1 (and no second row)", n)
 	}
 	if err := db.HideConversation(ctx, "no-such-user", seedMod, seedTenant); err == nil {

@@ -9,13 +9,15 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestTenantByNas(t *testing.T) {
-	db, dbURL := storetest.OpenSeeded(t, nil)
+func TestTenantByNas(t *testing.T) { storetest.EachDialect(t, testTenantByNas) }
+
+func testTenantByNas(t *testing.T, d storetest.Dialect) {
+	db, dbURL := storetest.OpenSeededIn(t, d, nil)
 	// A second tenant's device shares nothing with the seed's, except being
 	// matched by a different criterion, to prove the order nasId > bssid > IP.
-	storetest.Exec(t, dbURL, `INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Two','two',now(),now())`)
+	storetest.Exec(t, dbURL, `INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Two','two',CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)`)
 	storetest.Exec(t, dbURL, `INSERT INTO "NasDevice" ("id","nasId","bssid","publicIp","tenantId","createdAt","updatedAt")
-		VALUES ('n2','nas-two','11:11:11:11:11:11','198.51.100.2','t2',now(),now())`)
+		VALUES ('n2','nas-two','11:11:11:11:11:11','198.51.100.2','t2',CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)`)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -46,8 +48,10 @@ func TestTenantByNas(t *testing.T) {
 	}
 }
 
-func TestEnsureReviewTenant(t *testing.T) {
-	db, dbURL := storetest.OpenSeeded(t, nil)
+func TestEnsureReviewTenant(t *testing.T) { storetest.EachDialect(t, testEnsureReviewTenant) }
+
+func testEnsureReviewTenant(t *testing.T, d storetest.Dialect) {
+	db, dbURL := storetest.OpenSeededIn(t, d, nil)
 	ctx := context.Background()
 	// Re-pointing the seed's device (same public IP) at a new review tenant.
 	tenant, rooms, err := db.EnsureReviewTenant(ctx, "Review", "review", "203.0.113.10")

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// NullJSON is a JSONB column that may be NULL. It marshals as the raw JSON,
+// NullJSON is a JSON column (jsonb; TEXT on SQLite) that may be NULL. It marshals as the raw JSON,
 // or null.
 type NullJSON struct {
 	JSON  json.RawMessage
@@ -28,12 +28,13 @@ func (n *NullJSON) Scan(v any) error {
 	return nil
 }
 
-// Value implements driver.Valuer.
+// Value implements driver.Valuer. The JSON goes as text: PostgreSQL parses it
+// into jsonb, SQLite keeps it as TEXT (a []byte would be stored as a BLOB).
 func (n NullJSON) Value() (driver.Value, error) {
 	if !n.Valid {
 		return nil, nil
 	}
-	return []byte(n.JSON), nil
+	return string(n.JSON), nil
 }
 
 // MarshalJSON writes the raw JSON, or null.

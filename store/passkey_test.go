@@ -11,8 +11,10 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestPasskeyRows(t *testing.T) {
-	db, _ := storetest.OpenSeeded(t, nil)
+func TestPasskeyRows(t *testing.T) { storetest.EachDialect(t, testPasskeyRows) }
+
+func testPasskeyRows(t *testing.T, d storetest.Dialect) {
+	db, _ := storetest.OpenSeededIn(t, d, nil)
 	ctx := context.Background()
 	const alice = "a11ce000-0000-4000-8000-000000000001"
 	created := time.Date(2026, 11, 25, 21, 28, 49, 184_000_000, time.UTC)

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -44,14 +42,14 @@ func (db *DB) reviewTenant(ctx context.Context, tx *sqlx.Tx, name, slug string) 
 		return Tenant{}, fmt.Errorf("store: create review tenant: %w", err)
 	}
 	var t Tenant
-	err = tx.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM "Tenant" t WHERE t."slug" = $1 FOR UPDATE`, slug)
+	err = tx.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM "Tenant" t WHERE t."slug" = $1`+db.dialect.forUpdate, slug)
 	if err != nil {
 		return Tenant{}, notFound("store: review tenant", err)
 	}
 	if t.Name == name {
 		return t, nil
 	}
-	err = tx.GetContext(ctx, &t, `UPDATE "Tenant" t SET "name" = $2, "updatedAt" = $3 WHERE t."id" = $1 RETURNING `+tenantColumns,
+	err = tx.GetContext(ctx, &t, `UPDATE "Tenant" SET "name" = $2, "updatedAt" = $3 WHERE "id" = $1 RETURNING `+tenantReturning,
 		t.ID, name, now)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("store: rename review tenant: %w", err)
@@ -70,24 +68,17 @@ func (db *DB) reviewRooms(ctx context.Context, tx *sqlx.Tx, t Tenant) ([]Room, e
 	for _, r := range rooms {
 		hasAnnouncement = hasAnnouncement || r.Type == RoomTypeAnnouncement
 	}
-	now := db.Now()
+	defaults := defaultRooms(t, "Canale principale per la revisione", db.Now())
 	var add []Room
 	if !hasAnnouncement {
-		add = append(add, Room{ID: NewCUID(), Name: "Annunci", Type: RoomTypeAnnouncement,
-			Description: sql.NullString{String: "Messaggi da " + t.Name, Valid: true}, TenantID: t.ID, CreatedAt: now})
+		add = append(add, defaults[0])
 	}
 	if len(rooms) == 0 {
-		add = append(add, Room{ID: NewCUID(), Name: t.Name, Type: "GENERAL",
-			Description: sql.NullString{String: "Canale principale per la revisione", Valid: true}, TenantID: t.ID, CreatedAt: now})
+		add = append(add, defaults[1])
 	}
-	for i, r := range add {
-		// The general room is created a millisecond later so that
-		// "createdAt ASC" keeps the announcement room first.
-		r.CreatedAt = r.CreatedAt.Add(timeStep(i))
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO "Room" ("id", "name", "description", "type", "tenantId", "createdAt")
-			VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Name, r.Description, r.Type, r.TenantID, r.CreatedAt); err != nil {
-			return nil, fmt.Errorf("store: create review room: %w", err)
+	for _, r := range add {
+		if err := insertRoom(ctx, tx, r); err != nil {
+			return nil, err
 		}
 	}
 	if len(add) == 0 {
@@ -106,5 +97,3 @@ func roomsByTenant(ctx context.Context, q sqlx.QueryerContext, tenantID string) 
 	}
 	return rooms, nil
 }
-
-func timeStep(i int) time.Duration { return time.Duration(i) * time.Millisecond }

@@ -17,8 +17,11 @@ type Room struct {
 	CreatedAt   time.Time      `db:"createdAt"`
 }
 
-// RoomTypeAnnouncement is the room type only moderators may post in.
-const RoomTypeAnnouncement = "ANNOUNCEMENT"
+// The room types: only moderators may post in an announcement room.
+const (
+	RoomTypeAnnouncement = "ANNOUNCEMENT"
+	RoomTypeGeneral      = "GENERAL"
+)
 
 // RoomsByTenant lists a tenant's rooms, oldest first (ties by id), so that
 // rooms[0] is always the first-created room.

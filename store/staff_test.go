@@ -9,12 +9,14 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestTenantStaffAndGrants(t *testing.T) {
-	db, dbURL := storetest.OpenSeeded(t, nil)
+func TestTenantStaffAndGrants(t *testing.T) { storetest.EachDialect(t, testTenantStaffAndGrants) }
+
+func testTenantStaffAndGrants(t *testing.T, d storetest.Dialect) {
+	db, dbURL := storetest.OpenSeededIn(t, d, nil)
 	const tenant = "7e4a0000-0000-4000-8000-00000000de00"
 	storetest.Exec(t, dbURL, `INSERT INTO "TenantMember" ("id","userId","tenantId","role","canModerate","createdAt","updatedAt") VALUES
-		('m-staff','b0b00000-0000-4000-8000-000000000005',$1,'STAFF',true,now(),now()),
-		('m-owner','a11ce000-0000-4000-8000-000000000001',$1,'OWNER',false,now(),now())`, tenant)
+		('m-staff','b0b00000-0000-4000-8000-000000000005',$1,'STAFF',true,CURRENT_TIMESTAMP,CURRENT_TIMESTAMP),
+		('m-owner','a11ce000-0000-4000-8000-000000000001',$1,'OWNER',false,CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)`, tenant)
 	ctx := context.Background()
 	staff, err := db.TenantStaff(ctx, tenant)
 	if err != nil {

@@ -1,6 +1,7 @@
 // Package store reads and writes the product's PostgreSQL database exactly as
-// Prisma laid it out. Every query is plain SQL next to the method that runs it,
-// one file per table. Methods take a context first, wrap errors with the
+// Prisma laid it out, or the embedded SQLite file with the same tables (see
+// dialect.go). Every query is plain SQL next to the method that runs it, one
+// file per table. Methods take a context first, wrap errors with the
 // operation's name, and report missing rows as ErrNotFound, never (nil, nil).
 package store
 
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"chatd"
 )
@@ -27,33 +27,29 @@ var (
 
 // DB is chatd's handle on the database.
 type DB struct {
-	db  *sqlx.DB
-	now func() time.Time
+	db      *sqlx.DB
+	dialect dialect
+	now     func() time.Time
 }
 
 // Config says how to reach the database and how big the pool may grow.
 type Config struct {
-	URL          string // DATABASE_URL, Prisma's form accepted
+	URL          string // DATABASE_URL, Prisma's form accepted; sqlite:PATH for the embedded store
 	MaxOpenConns int    // 0 means the default of 20
 }
 
-// Open connects to PostgreSQL and checks the connection. now is the clock for
-// every timestamp chatd writes (tests inject a fixed one).
+// Open connects to PostgreSQL (or opens the SQLite file) and checks the
+// connection. now is the clock for every timestamp chatd writes (tests inject
+// a fixed one).
 func Open(ctx context.Context, cfg Config, now func() time.Time) (*DB, error) {
-	dsn, err := ConnString(cfg.URL)
-	if err != nil {
-		return nil, err
-	}
-	sqldb, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
 	maxOpen := cfg.MaxOpenConns
 	if maxOpen <= 0 {
 		maxOpen = 20
 	}
-	sqldb.SetMaxOpenConns(maxOpen)
-	sqldb.SetMaxIdleConns(maxOpen)
+	sqldb, dialect, err := openPool(cfg.URL, maxOpen)
+	if err != nil {
+		return nil, err
+	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
@@ -62,7 +58,7 @@ func Open(ctx context.Context, cfg Config, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &DB{db: sqldb, now: now}, nil
+	return &DB{db: sqldb, dialect: dialect, now: now}, nil
 }
 
 // Close releases the pool.
@@ -124,12 +120,6 @@ func notFound(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
 }
 
 // writeErr wraps err with op, turning a unique violation into ErrConflict.

@@ -9,15 +9,18 @@ import (
 	"chatd/store/storetest"
 )
 
-// openSeeded returns a store on a fresh database holding the recordings' seed.
-func openSeeded(t *testing.T) *store.DB {
+// openSeeded returns a store on a fresh database of dialect d holding the
+// recordings' seed.
+func openSeeded(t *testing.T, d storetest.Dialect) *store.DB {
 	t.Helper()
-	db, _ := storetest.OpenSeeded(t, nil)
+	db, _ := storetest.OpenSeededIn(t, d, nil)
 	return db
 }
 
-func TestTenantAndRoomsFromSeed(t *testing.T) {
-	db := openSeeded(t)
+func TestTenantAndRoomsFromSeed(t *testing.T) { storetest.EachDialect(t, testTenantAndRoomsFromSeed) }
+
+func testTenantAndRoomsFromSeed(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	ctx := context.Background()
 	tenant, err := db.TenantBySlug(ctx, "demo")
 	if err != nil {
@@ -35,8 +38,10 @@ func TestTenantAndRoomsFromSeed(t *testing.T) {
 	}
 }
 
-func TestSessionByToken(t *testing.T) {
-	db := openSeeded(t)
+func TestSessionByToken(t *testing.T) { storetest.EachDialect(t, testSessionByToken) }
+
+func testSessionByToken(t *testing.T, d storetest.Dialect) {
+	db := openSeeded(t, d)
 	su, err := db.SessionByToken(context.Background(), "alice-session-token-0001")
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,10 @@ const tenantColumns = `t."id", t."name", t."slug", t."metadata", t."logoUrl", t.
 	t."updatedAt", t."bssid", t."staticIp", t."latitude", t."longitude", t."menuEnabled",
 	t."feedbackEnabled", t."staffEnabled", t."menuUrl"`
 
+// tenantReturning is tenantColumns unqualified, for RETURNING (which SQLite
+// does not let name the table's alias).
+var tenantReturning = strings.ReplaceAll(tenantColumns, `t."`, `"`)
+
 // TenantBySlug loads the tenant with this slug.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (Tenant, error) {
 	var t Tenant
@@ -115,8 +119,8 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (Tena
 	}
 	add("updatedAt", db.Now())
 	var t Tenant
-	err := db.db.GetContext(ctx, &t, `UPDATE "Tenant" t SET `+strings.Join(sets, ", ")+
-		` WHERE t."id" = $1 RETURNING `+tenantColumns, args...)
+	err := db.db.GetContext(ctx, &t, `UPDATE "Tenant" SET `+strings.Join(sets, ", ")+
+		` WHERE "id" = $1 RETURNING `+tenantReturning, args...)
 	if err != nil {
 		return Tenant{}, notFound("store: update tenant", err)
 	}

@@ -12,10 +12,14 @@ import (
 )
 
 func TestTenantsListCountAndUpdate(t *testing.T) {
+	storetest.EachDialect(t, testTenantsListCountAndUpdate)
+}
+
+func testTenantsListCountAndUpdate(t *testing.T, d storetest.Dialect) {
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	db, dbURL := storetest.OpenSeeded(t, func() time.Time { return clock })
+	db, dbURL := storetest.OpenSeededIn(t, d, func() time.Time { return clock })
 	storetest.Exec(t, dbURL, `INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES
-		('b-later','Later','later','2025-06-01',now()), ('a-same','Same','same','2025-06-01',now())`)
+		('b-later','Later','later','2025-06-01',CURRENT_TIMESTAMP), ('a-same','Same','same','2025-06-01',CURRENT_TIMESTAMP)`)
 	ctx := context.Background()
 	list, err := db.Tenants(ctx)
 	if err != nil || len(list) != 3 || list[0].Slug != "demo" || list[1].ID != "a-same" || list[2].ID != "b-later" {

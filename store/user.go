@@ -47,7 +47,7 @@ func CreateUserTx(ctx context.Context, tx *sqlx.Tx, u User) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "phoneNumber", "gender", "status",
 		                    "isAnonymous", "role", "createdAt", "updatedAt")
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::"GlobalRole", $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.ID, u.Name, u.Email, u.EmailVerified, u.Image, u.PhoneNumber, u.Gender, u.Status,
 		u.IsAnonymous, u.Role, chatd.DBTime(u.CreatedAt), chatd.DBTime(u.UpdatedAt))
 	if err != nil {

@@ -10,9 +10,11 @@ import (
 	"chatd/store/storetest"
 )
 
-func TestCreateAnonymousUser(t *testing.T) {
+func TestCreateAnonymousUser(t *testing.T) { storetest.EachDialect(t, testCreateAnonymousUser) }
+
+func testCreateAnonymousUser(t *testing.T, d storetest.Dialect) {
 	now := time.Date(2026, 11, 26, 1, 0, 0, 123456789, time.UTC)
-	db, _ := storetest.Open(t, func() time.Time { return now })
+	db, _ := storetest.OpenIn(t, d, func() time.Time { return now })
 	ctx := context.Background()
 	id := store.NewUUID()
 	u, err := db.CreateAnonymousUser(ctx, id, "Zoë")

@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"chatd/store"
 )
 
 // Config is everything chatd reads from the environment (and .env), parsed
 // and validated once at start. Packages receive the parts they need as values.
 type Config struct {
-	DatabaseURL      string
+	DatabaseURL      string // PostgreSQL; without it, sqlite:DATA_DIR/chatd.db (the embedded store)
+	DataDir          string // DATA_DIR: the embedded store and the generated secret
 	BetterAuthSecret string
 	BetterAuthURL    string // public base URL; falls back to NEXT_PUBLIC_SERVER_URL
 	PublicServerURL  string // NEXT_PUBLIC_SERVER_URL
@@ -73,12 +77,16 @@ func (c Config) NativeMember() bool { return c.NativeIDFallback == NativeFallbac
 // secure cookie fallback and BetterAuth's sign-in rate limit.
 func (c Config) Production() bool { return c.NodeEnv == "production" }
 
+// Embedded reports whether chatd runs on the embedded SQLite store.
+func (c Config) Embedded() bool { return store.IsSQLite(c.DatabaseURL) }
+
 // LoadConfig reads the configuration through getenv (os.Getenv in main, a map
 // in tests) and reports every problem at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	e := envReader{getenv: getenv}
 	c := Config{
 		DatabaseURL:      e.str("DATABASE_URL", ""),
+		DataDir:          e.str("DATA_DIR", "./data"),
 		BetterAuthSecret: e.str("BETTER_AUTH_SECRET", ""),
 		PublicServerURL:  strings.TrimRight(e.str("NEXT_PUBLIC_SERVER_URL", ""), "/"),
 		TrustedOrigins:   e.list("BETTER_AUTH_TRUSTED_ORIGINS"),
@@ -118,10 +126,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.TrustedProxies = []string{"127.0.0.0/8", "::1/128"}
 	}
 	c.Logins = loadLoginConfig(&e, c.Production())
-	e.require(c.DatabaseURL != "", "DATABASE_URL is required (postgresql://user:pass@host:5432/db)")
-	e.require(c.BetterAuthSecret != "", "BETTER_AUTH_SECRET is required (the same secret the BetterAuth server signs cookies with)")
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = store.SQLiteScheme + filepath.Join(c.DataDir, "chatd.db")
+	}
+	e.require(!c.Embedded() || c.RedisURL == "",
+		"REDIS_URL is set but DATABASE_URL is not: the embedded SQLite store serves a single chatd process, "+
+			"and a cluster needs the PostgreSQL all its processes share. Set DATABASE_URL to PostgreSQL, or unset REDIS_URL")
+	// Outside production a missing secret is generated on first start
+	// (secret.go); production must be given the BetterAuth server's own.
+	e.require(!c.Production() || c.BetterAuthSecret != "",
+		"BETTER_AUTH_SECRET is required in production (the same secret the BetterAuth server signs cookies with)")
 	development := c.NodeEnv == "development" || c.NodeEnv == "test"
-	e.require(development || c.BetterAuthSecret == "" || len(c.BetterAuthSecret) >= 32,
+	e.require(development || c.BetterAuthSecret == "" || len(c.BetterAuthSecret) >= minSecretLen,
 		"BETTER_AUTH_SECRET must be at least 32 characters outside development")
 	for _, name := range []string{"BETTER_AUTH_URL", "NEXT_PUBLIC_SERVER_URL"} {
 		if v := getenv(name); v != "" {

@@ -124,7 +124,7 @@ func TestSocketsOutliveHTTPTimeouts(t *testing.T) {
 	})
 }
 
-// serveForTest runs chatd's serve on a fresh database with one-second
+// serveForTest runs chatd's serve (which migrates it) on a fresh database with one-second
 // HTTP timeouts and a 4 KiB header limit, and returns its address.
 func serveForTest(t *testing.T) string {
 	t.Helper()
@@ -139,9 +139,6 @@ func serveForTest(t *testing.T) string {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := migrate(ctx, cfg, logger); err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, logger) }()
 	t.Cleanup(func() {
@@ -159,16 +156,6 @@ func serveForTest(t *testing.T) string {
 			t.Fatalf("chatd did not start: %v", err)
 		}
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func dialServer(t *testing.T, addr string) net.Conn {

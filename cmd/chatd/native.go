@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"slices"
 
@@ -31,4 +32,10 @@ func logNativeApps(logger *slog.Logger, cfg Config, origins *server.Origins) {
 			logger.Warn("native app origin not in CORS_ORIGINS: an app on it cannot reach chatd", "origin", o)
 		}
 	}
+}
+
+// doctorNative is doctor's line for NATIVE_ID_FALLBACK: both settings are
+// valid, so it always passes, and says what the one in force exposes.
+func doctorNative(_ context.Context, cfg Config) verdict {
+	return verdict{ok: true, detail: nativeIDFallbackNote(cfg)}
 }

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -21,32 +24,110 @@ import (
 	"chatd/store"
 )
 
-// migrate creates the schema on an empty database, or only checks one that
-// Prisma manages.
-func migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL}, time.Now)
+func cmdMigrate(ctx context.Context, c *cli) error {
+	cfg, logger, err := c.setup()
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := migrations.Migrate(ctx, db.SQL().DB)
+	_, err = prepareSchema(ctx, cfg, db, logger)
+	return err
+}
+
+func cmdServe(ctx context.Context, c *cli) error {
+	cfg, logger, err := c.setup()
 	if err != nil {
 		return err
 	}
-	logger.Info("schema ready", "prisma_managed", res.PrismaManaged, "applied", res.Applied)
+	if err := serve(ctx, cfg, logger); err != nil {
+		logger.Error("chatd stopped", "error", err)
+		return errReported
+	}
 	return nil
 }
+
+// openStore opens the database. The embedded store's directory is made on
+// the way; a missing PostgreSQL database is created when create is set (and
+// the role may).
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger, create bool) (*store.DB, error) {
+	if cfg.Embedded() {
+		if err := createPrivateFile(strings.TrimPrefix(cfg.DatabaseURL, store.SQLiteScheme)); err != nil {
+			return nil, fmt.Errorf("embedded database: %w", err)
+		}
+	}
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL}, time.Now)
+	if err == nil || !store.IsMissingDatabase(err) {
+		return db, err
+	}
+	if !create {
+		return nil, fmt.Errorf("%w (`chatd migrate` creates it)", err)
+	}
+	name, err := store.CreateDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("created the database", "database", name)
+	return store.Open(ctx, store.Config{URL: cfg.DatabaseURL}, time.Now)
+}
+
+// createPrivateFile makes path (and its directory) readable by chatd's user
+// only, unless it exists: it holds sessions, and SQLite gives its journal
+// files the database file's mode.
+func createPrivateFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// prepareSchema brings the schema up: an empty database gets it, one chatd
+// made gets the migrations it lacks, a Prisma-managed one is only checked.
+// A new embedded store also gets the demo venue, so a first start shows
+// something; PostgreSQL is never seeded.
+func prepareSchema(ctx context.Context, cfg Config, db *store.DB, logger *slog.Logger) (migrations.Result, error) {
+	res, err := migrations.Migrate(ctx, db.SQL().DB)
+	if err != nil {
+		return res, err
+	}
+	logger.Info("schema ready", "database", db.Dialect(), "prisma_managed", res.PrismaManaged, "applied", res.Applied)
+	if !cfg.Embedded() || len(res.Applied) == 0 || res.Applied[0] != 1 {
+		return res, nil
+	}
+	t, rooms, err := db.CreateTenant(ctx, demoName, demoSlug)
+	if err != nil {
+		return res, fmt.Errorf("demo venue: %w", err)
+	}
+	logger.Info("new embedded database: created the demo venue", "slug", t.Slug, "name", t.Name, "rooms", len(rooms))
+	return res, nil
+}
+
+// The venue a new embedded store starts with.
+const (
+	demoSlug = "demo"
+	demoName = "Demo Space"
+)
 
 // serve wires every part of chatd and runs the listeners until ctx ends,
 // then shuts down within cfg.ShutdownTimeout.
 func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL}, time.Now)
+	if err := resolveSecret(&cfg, logger); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, logger, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := migrations.Check(ctx, db.SQL().DB); err != nil {
-		return fmt.Errorf("%w (run `chatd migrate` on an empty database)", err)
+	if _, err := prepareSchema(ctx, cfg, db, logger); err != nil {
+		return err
 	}
 	signer := auth.NewSigner(cfg.BetterAuthSecret)
 	resolver := auth.NewResolver(signer, db, time.Now)
@@ -109,7 +190,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("chatd starting", "version", version, "cors_origins", origins)
+	logger.Info("chatd starting", "version", version, "database", db.Dialect(), "cors_origins", origins)
 	logNativeApps(logger, cfg, allowList)
 	listeners := []listener{{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), srv.Handler()}}
 	if cfg.APIPort != cfg.Port {

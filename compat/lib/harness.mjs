@@ -80,11 +80,18 @@ export async function startChatd({ dbURL, env = {}, migrate = true } = {}) {
     ...env,
   };
   if (migrate) execFileSync(bin, ['migrate'], { env: fullEnv, stdio: 'pipe' });
-  const child = spawn(bin, ['serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnChatd(['serve'], { env: fullEnv, url: `http://127.0.0.1:${port}` });
+}
+
+/**
+ * spawnChatd runs the binary with args (in cwd, with exactly env) and waits
+ * until url answers /api/health. Returns { url, port, child, logs(), stop() }.
+ */
+export async function spawnChatd(args, { env, url, cwd }) {
+  const child = spawn(chatdBin(), args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`chatd exited (${child.exitCode}):\n${output}`);
@@ -96,7 +103,7 @@ export async function startChatd({ dbURL, env = {}, migrate = true } = {}) {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url, port, child,
+    url, port: Number(new URL(url).port), child,
     logs: () => output,
     async stop() {
       if (child.exitCode !== null) return;

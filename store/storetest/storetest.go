@@ -1,6 +1,10 @@
-// Package storetest gives tests a fresh PostgreSQL database of their own,
-// created on the local server, migrated to the reference schema and dropped
-// when the test ends.
+// Package storetest gives tests a fresh database of their own: a PostgreSQL
+// database on the local server, or an SQLite file in the test's temporary
+// directory, migrated to the reference schema and removed when the test ends.
+//
+// Migrating is done once: PostgreSQL databases are created from a template
+// database named by a hash of the migrations, SQLite files are copies of a
+// migrated template file (template.go).
 //
 // The server is TEST_DATABASE_URL (default: the local postgres database over
 // TCP). Without a reachable server a test skips, unless CI=true or
@@ -11,17 +15,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	_ "github.com/lib/pq" // the driver the tests open their admin connection with
 
-	"chatd/migrations"
 	"chatd/store"
 )
 
@@ -52,59 +53,55 @@ func Unavailable(t testing.TB, service string, err error) {
 	t.Skipf("%s unreachable (set CHATD_REQUIRE_SERVICES=1 to fail instead): %v", service, err)
 }
 
-// NewDatabase creates an empty database and returns its URL. It is dropped
-// when t ends.
+// Dialect is a database the store runs on.
+type Dialect string
+
+// The dialects; every store test runs on both (EachDialect).
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// EachDialect runs test as one subtest per dialect.
+func EachDialect(t *testing.T, test func(t *testing.T, d Dialect)) {
+	t.Helper()
+	for _, d := range []Dialect{Postgres, SQLite} {
+		t.Run(string(d), func(t *testing.T) { test(t, d) })
+	}
+}
+
+// NewDatabase creates an empty PostgreSQL database and returns its URL. It
+// is dropped when t ends.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := sql.Open("postgres", AdminURL())
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		Unavailable(t, "PostgreSQL", err)
-	}
-	name := "chatd_test_" + strings.ToLower(store.RandomString(12))
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		admin.Close()
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(AdminURL())
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return newPostgresDatabase(t, "")
 }
 
 // NewMigratedDatabase is NewDatabase with the reference schema applied.
 func NewMigratedDatabase(t testing.TB) string {
 	t.Helper()
-	dbURL := NewDatabase(t)
-	raw := MustOpenSQL(t, dbURL)
-	if _, err := migrations.Migrate(context.Background(), raw); err != nil {
-		t.Fatalf("migrate: %v", err)
+	return NewMigratedDatabaseIn(t, Postgres)
+}
+
+// NewMigratedDatabaseIn returns the URL of a fresh database of dialect d
+// holding the reference schema: a PostgreSQL database made from the template,
+// or "sqlite:PATH" of a copy of the template file.
+func NewMigratedDatabaseIn(t testing.TB, d Dialect) string {
+	t.Helper()
+	if d == SQLite {
+		return newSQLiteFile(t)
 	}
-	return dbURL
+	return newPostgresDatabase(t, postgresTemplate(t))
 }
 
 // MustOpenSQL opens a plain database/sql pool on dbURL, closed when t ends.
 func MustOpenSQL(t testing.TB, dbURL string) *sql.DB {
 	t.Helper()
-	dsn, err := store.ConnString(dbURL)
+	driver, dsn, err := driverDSN(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("postgres", dsn)
+	raw, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,10 +109,25 @@ func MustOpenSQL(t testing.TB, dbURL string) *sql.DB {
 	return raw
 }
 
-// Open returns a store on a fresh, migrated database. now may be nil.
+func driverDSN(dbURL string) (driver, dsn string, err error) {
+	if store.IsSQLite(dbURL) {
+		dsn, err = store.SQLiteDSN(dbURL)
+		return "sqlite", dsn, err
+	}
+	dsn, err = store.ConnString(dbURL)
+	return "postgres", dsn, err
+}
+
+// Open returns a store on a fresh, migrated PostgreSQL database. now may be nil.
 func Open(t testing.TB, now func() time.Time) (*store.DB, string) {
 	t.Helper()
-	dbURL := NewMigratedDatabase(t)
+	return OpenIn(t, Postgres, now)
+}
+
+// OpenIn is Open on dialect d.
+func OpenIn(t testing.TB, d Dialect, now func() time.Time) (*store.DB, string) {
+	t.Helper()
+	dbURL := NewMigratedDatabaseIn(t, d)
 	db, err := store.Open(context.Background(), store.Config{URL: dbURL, MaxOpenConns: 5}, now)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -124,14 +136,19 @@ func Open(t testing.TB, now func() time.Time) (*store.DB, string) {
 	return db, dbURL
 }
 
-// LoadSQLFile runs a SQL file (a seed) against dbURL.
+// LoadSQLFile runs a SQL file (a seed) against dbURL. On SQLite the file's
+// PostgreSQL forms are translated first (SQLiteSQL).
 func LoadSQLFile(t testing.TB, dbURL, path string) {
 	t.Helper()
 	body, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := MustOpenSQL(t, dbURL).Exec(string(body)); err != nil {
+	text := string(body)
+	if store.IsSQLite(dbURL) {
+		text = SQLiteSQL(text)
+	}
+	if _, err := MustOpenSQL(t, dbURL).Exec(text); err != nil {
 		t.Fatalf("load %s: %v", path, err)
 	}
 }
@@ -154,7 +171,13 @@ func SeedFile() string {
 // OpenSeeded is Open with the recordings' seed loaded.
 func OpenSeeded(t testing.TB, now func() time.Time) (*store.DB, string) {
 	t.Helper()
-	db, dbURL := Open(t, now)
+	return OpenSeededIn(t, Postgres, now)
+}
+
+// OpenSeededIn is OpenSeeded on dialect d.
+func OpenSeededIn(t testing.TB, d Dialect, now func() time.Time) (*store.DB, string) {
+	t.Helper()
+	db, dbURL := OpenIn(t, d, now)
 	LoadSQLFile(t, dbURL, SeedFile())
 	return db, dbURL
 }
