@@ -13,7 +13,7 @@ import (
 // newMetrics builds chatd's registry: the Go runtime and process series, the
 // HTTP series and a gauge of connected sockets. It is served on its own
 // listener (METRICS_ADDR), never on the public ports.
-func newMetrics(sockets func() int64) (*prometheus.Registry, *server.Metrics, error) {
+func newMetrics(sockets socketStats) (*prometheus.Registry, *server.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	httpMetrics, err := server.NewMetrics(reg)
 	if err != nil {
@@ -25,13 +25,23 @@ func newMetrics(sockets func() int64) (*prometheus.Registry, *server.Metrics, er
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "chatd_socket_connections",
 			Help: "Socket.IO sockets connected to this process.",
-		}, func() float64 { return float64(sockets()) }),
+		}, func() float64 { return float64(sockets.Connections()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chatd_socket_slow_consumers_total",
+			Help: "Socket.IO connections dropped because they did not read what was sent to them in time.",
+		}, func() float64 { return float64(sockets.SlowConsumers()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, nil, err
 		}
 	}
 	return reg, httpMetrics, nil
+}
+
+// socketStats is what the socket series read from the gateway.
+type socketStats interface {
+	Connections() int64
+	SlowConsumers() int64
 }
 
 // metricsHandler serves the registry at /metrics.

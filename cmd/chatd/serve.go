@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	registry, httpMetrics, err := newMetrics(sockets.Connections)
+	registry, httpMetrics, err := newMetrics(sockets)
 	if err != nil {
 		return err
 	}
