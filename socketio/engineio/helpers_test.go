@@ -66,9 +66,15 @@ func startEcho(t *testing.T, cfg Config) (string, *echoHandler, *Server) {
 	t.Helper()
 	h := &echoHandler{}
 	srv := NewServer(cfg, h)
+	return serve(t, srv), h, srv
+}
+
+// serve serves srv on httptest and returns its URL with the path.
+func serve(t *testing.T, srv *Server) string {
+	t.Helper()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { srv.Close(); hs.Close() })
-	return hs.URL + "/engine.io/", h, srv
+	return hs.URL + "/engine.io/"
 }
 
 func mustDo(t *testing.T, method, url, body string) (int, string) {
