@@ -21,18 +21,16 @@ var reservedEvents = map[string]bool{"connect": true, "connect_error": true, "di
 // appendHeader appends the text form of p without its data:
 // type, "N-" for attachments, "/nsp," unless "/", then the ack id.
 func appendHeader(dst []byte, p *Packet) []byte {
-	t := p.Type
-	if n := len(p.Attachments); n > 0 {
-		switch t {
-		case PacketEvent:
-			t = PacketBinaryEvent
-		case PacketAck:
-			t = PacketBinaryAck
-		}
-		dst = strconv.AppendInt(append(dst, byte('0'+t)), int64(n), 10)
-		dst = append(dst, '-')
-	} else {
-		dst = append(dst, byte('0'+t))
+	t, n := p.Type, len(p.Attachments)
+	switch {
+	case n > 0 && t == PacketEvent:
+		t = PacketBinaryEvent
+	case n > 0 && t == PacketAck:
+		t = PacketBinaryAck
+	}
+	dst = append(dst, byte('0'+t))
+	if t == PacketBinaryEvent || t == PacketBinaryAck {
+		dst = append(strconv.AppendInt(dst, int64(n), 10), '-')
 	}
 	if p.Nsp != "" && p.Nsp != "/" {
 		dst = append(append(dst, p.Nsp...), ',')
