@@ -62,7 +62,7 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add([]byte{0x81, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{0x81, 0x05, 'h', 'e', 'l', 'l', 'o'})
 	f.Fuzz(func(t *testing.T, stream []byte) {
-		s := &Session{srv: NewServer(Config{MaxPayload: 1000}, nil)}
+		s := &Session{srv: &Server{cfg: Config{MaxPayload: 1000}.withDefaults()}}
 		c := &wsConn{s: s}
 		br := bufio.NewReader(bytes.NewReader(stream))
 		for range 16 {

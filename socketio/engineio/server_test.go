@@ -148,8 +148,7 @@ func TestCloseWaitsForTheConcurrentPoll(t *testing.T) {
 }
 
 func TestPingDeadlineAtRequestTime(t *testing.T) {
-	srv := NewServer(testConfig(), &echoHandler{})
-	s := &Session{srv: srv}
+	s := &Session{srv: &Server{cfg: testConfig().withDefaults()}}
 	base := time.Unix(1000, 0)
 	s.heard = base.UnixNano()
 	tests := []struct {

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 )
 
 // wsConn is one websocket connection, the session's transport or a probe
@@ -22,14 +23,17 @@ type wsConn struct {
 	conn net.Conn
 	rc   syscall.RawConn // nil when the connection has no descriptor (tests)
 
+	flusher *flusher
+
 	// guarded by s.mu
-	writing bool
-	final   bool // close the connection once the queue is written
-	closed  bool
+	scheduled bool // waiting in its flusher's batch
+	writing   bool // being written (by the flusher or a writer of its own)
+	final     bool // close the connection once the queue is written
+	closed    bool
 }
 
 func newWSConn(s *Session, conn net.Conn) *wsConn {
-	c := &wsConn{s: s, conn: conn}
+	c := &wsConn{s: s, conn: conn, flusher: s.srv.nextFlusher()}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
@@ -44,13 +48,22 @@ var (
 	errWSClosed   = errors.New("engineio: websocket closed by the client")
 )
 
-// kick starts the writer unless it runs; s.mu is held.
+// kick schedules the connection with its flusher unless it is scheduled
+// or a writer of its own is draining it; s.mu is held.
 func (c *wsConn) kick() {
-	if c.writing || c.closed {
+	if c.scheduled || c.writing || c.closed {
 		return
 	}
-	c.writing = true
-	go c.writeLoop()
+	if c.flusher == nil || c.rc == nil {
+		c.writing = true
+		go c.writeBlocking(nil)
+		return
+	}
+	c.scheduled = true
+	if !c.flusher.add(c) {
+		c.scheduled = false
+		c.closeNow() // the server is closing
+	}
 }
 
 // closeAfterFlush queues the close frame and closes the connection once
@@ -70,56 +83,138 @@ func (c *wsConn) closeNow() {
 	_ = c.conn.Close()
 }
 
-// writeBatch is a writer's scratch space, pooled so an idle connection
-// holds none.
-type writeBatch struct {
+// batchWriter is a flusher's scratch space.
+type batchWriter struct {
 	frames []*Frame
-	bufs   net.Buffers
+	bufs   [][]byte
 }
 
-var batchPool = sync.Pool{New: func() any { return &writeBatch{} }}
-
-// writeLoop drains the session's queue: everything waiting leaves in one
-// writev, under the write deadline, until the queue is empty.
-func (c *wsConn) writeLoop() {
+// flush writes what waits on c without blocking: one writev. What the
+// socket does not take goes to a writer goroutine of c's own.
+func (c *wsConn) flush(w *batchWriter) {
 	s := c.s
-	b := batchPool.Get().(*writeBatch)
-	defer func() {
-		clear(b.frames)
-		clear(b.bufs[:cap(b.bufs)])
-		b.frames, b.bufs = b.frames[:0], b.bufs[:0]
-		if cap(b.frames) <= 1024 {
-			batchPool.Put(b)
-		}
-	}()
-	for {
+	s.mu.Lock()
+	c.scheduled = false
+	if c.writing || c.closed {
+		s.mu.Unlock()
+		return
+	}
+	w.frames = s.queue.take(w.frames[:0])
+	if len(w.frames) == 0 {
+		c.finishLocked()
+		s.mu.Unlock()
+		return
+	}
+	c.writing = true
+	s.mu.Unlock()
+	w.bufs = w.bufs[:0]
+	for _, f := range w.frames {
+		w.bufs = append(w.bufs, f.wire)
+	}
+	rest, err := c.tryWrite(w.bufs)
+	clear(w.frames)
+	switch {
+	case err != nil:
+		c.writeFailed(err)
+	case len(rest) > 0:
+		go c.writeBlocking(net.Buffers(slices.Clone(rest)))
+	default:
 		s.mu.Lock()
-		b.frames = s.queue.take(b.frames[:0])
-		if len(b.frames) == 0 || c.closed {
+		c.writing = false
+		if !s.queue.empty() {
+			c.kick()
+		} else {
+			c.finishLocked()
+		}
+		s.mu.Unlock()
+	}
+	clear(w.bufs)
+}
+
+// finishLocked closes a connection whose last frame is written, when its
+// session asked for that; s.mu is held.
+func (c *wsConn) finishLocked() {
+	if c.final && !c.closed {
+		c.closeNow()
+	}
+}
+
+// tryWrite makes one non-blocking writev of bufs and returns what the
+// socket did not take.
+func (c *wsConn) tryWrite(bufs [][]byte) ([][]byte, error) {
+	for len(bufs) > 0 {
+		chunk := bufs[:min(len(bufs), 1024)] // IOV_MAX
+		want := total(chunk)
+		var n int
+		var werr error
+		err := c.rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Writev(int(fd), chunk)
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		if werr == unix.EAGAIN || werr == unix.EINTR {
+			return bufs, nil
+		}
+		if werr != nil {
+			return nil, werr
+		}
+		bufs = consume(bufs, n)
+		if n == want && len(bufs) > 0 {
+			continue
+		}
+		return bufs, nil
+	}
+	return nil, nil
+}
+
+// consume drops the first n bytes of bufs.
+func consume(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 && n > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
+}
+
+func total(bufs [][]byte) int {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	return n
+}
+
+// writeBlocking drains c with blocking writes under the write deadline,
+// starting with rest: the path of a connection that is not keeping up (or
+// has no descriptor to write to without blocking).
+func (c *wsConn) writeBlocking(rest net.Buffers) {
+	s := c.s
+	var frames []*Frame
+	for {
+		if len(rest) > 0 {
+			_ = c.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+			if _, err := rest.WriteTo(c.conn); err != nil {
+				c.writeFailed(err)
+				return
+			}
+		}
+		s.mu.Lock()
+		frames = s.queue.take(frames[:0])
+		if len(frames) == 0 || c.closed {
 			c.writing = false
-			final := c.final && !c.closed
-			if final {
-				c.closed = true
-			}
+			c.finishLocked()
 			s.mu.Unlock()
-			if final {
-				_ = c.conn.Close()
-			}
 			return
 		}
 		s.mu.Unlock()
-		b.bufs = b.bufs[:0]
-		for _, f := range b.frames {
-			b.bufs = append(b.bufs, f.wire)
-		}
-		_ = c.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
-		bufs := b.bufs // WriteTo consumes its receiver
-		if _, err := bufs.WriteTo(c.conn); err != nil {
-			s.mu.Lock()
-			c.writing = false
-			s.mu.Unlock()
-			c.writeFailed(err)
-			return
+		rest = rest[:0]
+		for _, f := range frames {
+			rest = append(rest, f.wire)
 		}
 	}
 }
@@ -127,6 +222,7 @@ func (c *wsConn) writeLoop() {
 func (c *wsConn) writeFailed(err error) {
 	s := c.s
 	s.mu.Lock()
+	c.writing = false
 	current := s.ws == c && s.state == stateOpen
 	s.mu.Unlock()
 	if !current {
