@@ -2,10 +2,12 @@ package socketio
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -72,11 +74,13 @@ func dialRaw(t *testing.T, srv *httptest.Server, query string, header http.Heade
 	return c
 }
 
-// read returns the next packet that is not a ping (pings are answered).
+// read returns the next packet that is not a ping (pings are answered),
+// failing after 5 s without one.
 func (c *rawClient) read() string {
 	c.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
 	for {
-		data, err := c.ws.ReadText(5 * time.Second)
+		data, err := c.ws.ReadText(time.Until(deadline))
 		if err != nil {
 			c.t.Fatalf("read: %v", err)
 		}
@@ -290,16 +294,40 @@ func TestSilentClientLeavesPresenceAfterThePingTimeout(t *testing.T) {
 		c.send(`42["join",{"user":{"id":"` + id + `","alias":"x"},"tenantSlug":"demo"}]`)
 		return c
 	}
-	join("alice-session-token-0001", "a11ce000-0000-4000-8000-000000000001") // then never answers a ping
+	alice := join("alice-session-token-0001", "a11ce000-0000-4000-8000-000000000001")
+	// Alice answers pings until Mod has seen her online, then falls silent.
+	silent := make(chan struct{})
+	aliceDone := make(chan struct{})
+	go func() {
+		defer close(aliceDone)
+		for {
+			select {
+			case <-silent:
+				return
+			default:
+			}
+			p, err := alice.ws.ReadText(50 * time.Millisecond)
+			if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+			if p == "2" {
+				_ = alice.ws.Send("3")
+			}
+		}
+	}()
 	mod := join("mod-session-token-0002", "30d00000-0000-4000-8000-000000000002")
 	sawAlice := false
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		p := mod.read()
 		if !strings.HasPrefix(p, `42["presenceUpdate"`) {
 			continue
 		}
 		if strings.Contains(p, "a11ce000") {
+			if !sawAlice {
+				close(silent)
+				<-aliceDone
+			}
 			sawAlice = true
 		} else if sawAlice {
 			return
