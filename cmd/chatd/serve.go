@@ -77,6 +77,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	defer sockets.Close()
+	go trimMemory(ctx)
 	// Shutdown closes the sockets first, while the listeners still serve (a
 	// polling client needs one more request to hear the close, and presence
 	// must reach the other processes), and only then the HTTP servers.

@@ -3,6 +3,7 @@ package engineio
 import (
 	"bufio"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -208,21 +209,23 @@ func invalidHeader(v string) bool {
 
 // keptHeaders are the handshake headers a session keeps for the layers
 // above (the Socket.IO handshake, cookies, the client's address).
-var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "Host", "Referer",
+var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "Referer",
 	"X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip", "Accept-Language"}
 
-// trimRequest keeps what a session needs of its handshake request, so the
-// request and its buffers are not pinned for the session's life.
+// trimRequest keeps what a session needs of its handshake request, copied
+// so that nothing else of the request (its buffers, the other headers) is
+// pinned for the session's life: an idle session's memory is mostly this.
 func trimRequest(r *http.Request) *http.Request {
-	h := make(http.Header, 4)
+	var h http.Header
 	for _, k := range keptHeaders {
-		if v := r.Header.Values(k); len(v) > 0 {
-			h[k] = v
+		if v := r.Header.Get(k); v != "" {
+			if h == nil {
+				h = make(http.Header, 2)
+			}
+			h[k] = []string{strings.Clone(v)}
 		}
 	}
-	u := *r.URL
-	u.User = nil
-	return &http.Request{Method: r.Method, URL: &u, Header: h, Host: r.Host,
-		RemoteAddr: r.RemoteAddr, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
-		TLS: r.TLS}
+	u := &url.URL{Path: strings.Clone(r.URL.Path), RawQuery: strings.Clone(r.URL.RawQuery)}
+	return &http.Request{Method: http.MethodGet, URL: u, Header: h, Host: strings.Clone(r.Host),
+		RemoteAddr: strings.Clone(r.RemoteAddr), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, TLS: r.TLS}
 }

@@ -18,7 +18,7 @@ type client struct {
 	srv *Server
 	es  *engineio.Session
 
-	// reassembly of a binary packet (reader side only)
+	// reassembly of a binary packet (the client's goroutine only)
 	partial     *header
 	attachments [][]byte
 	attachBytes int
@@ -34,12 +34,15 @@ type client struct {
 	timedOut bool
 }
 
-// job is one thing the client's goroutine does.
+// job is one thing the client's goroutine does: received data to decode
+// and handle, or internal work (timeouts, disconnects, the end).
 type job struct {
+	raw         []byte
+	binary      bool
 	h           header
 	attachments [][]byte
 	size        int
-	run         func() // set for internal work: timeouts, disconnects, the end
+	run         func()
 }
 
 func newClient(srv *Server, es *engineio.Session) *client {
@@ -49,42 +52,53 @@ func newClient(srv *Server, es *engineio.Session) *client {
 	return c
 }
 
-// Message implements engineio.Receiver: it decodes a packet, collects a
-// binary packet's attachments, and queues what is complete.
+// Message implements engineio.Receiver: it queues the data for the
+// client's goroutine, which decodes it. Nothing is decoded here, on the
+// session's reader, so the reader's stack stays small: it is the one
+// goroutine an idle connection keeps.
 func (c *client) Message(data []byte, binary bool) {
+	c.push(job{raw: data, binary: binary, size: len(data)})
+}
+
+// decode turns queued data into a packet to handle; binary data is an
+// attachment of the packet being reassembled. It reports false when there
+// is nothing to handle yet, or the data broke the protocol (the
+// connection is then closed).
+func (c *client) decode(j *job) bool {
 	cfg := c.srv.cfg
-	if binary {
+	if j.binary {
 		if c.partial == nil {
 			c.fail("binary data outside a binary packet")
-			return
+			return false
 		}
-		c.attachBytes += len(data)
+		c.attachBytes += len(j.raw)
 		if c.attachBytes > cfg.MaxAttachmentBytes {
 			c.fail("attachments too large")
-			return
+			return false
 		}
-		c.attachments = append(c.attachments, data)
-		if len(c.attachments) == c.partial.attachments {
-			h, atts := *c.partial, c.attachments
-			c.partial, c.attachments, c.attachBytes = nil, nil, 0
-			c.push(job{h: h, attachments: atts, size: len(h.data) + sizeOf(atts)})
+		c.attachments = append(c.attachments, j.raw)
+		if len(c.attachments) < c.partial.attachments {
+			return false
 		}
-		return
+		j.h, j.attachments = *c.partial, c.attachments
+		c.partial, c.attachments, c.attachBytes = nil, nil, 0
+		return true
 	}
 	if c.partial != nil {
 		c.fail("text data inside a binary packet")
-		return
+		return false
 	}
-	h, err := decodeHeader(data, cfg.MaxAttachments)
+	h, err := decodeHeader(j.raw, cfg.MaxAttachments)
 	if err != nil {
 		c.fail("invalid packet")
-		return
+		return false
 	}
 	if h.attachments > 0 {
 		c.partial = &h
-		return
+		return false
 	}
-	c.push(job{h: h, size: len(data)})
+	j.h = h
+	return true
 }
 
 func sizeOf(atts [][]byte) int {
@@ -113,8 +127,10 @@ func (c *client) Closed(reason string) {
 	c.gone = true
 	c.drained.Broadcast()
 	c.mu.Unlock()
-	c.partial, c.attachments = nil, nil
-	c.enqueue(job{run: func() { c.closeSockets(reason) }})
+	c.enqueue(job{run: func() {
+		c.partial, c.attachments = nil, nil
+		c.closeSockets(reason)
+	}})
 }
 
 // fail closes a connection that broke the protocol.
@@ -151,7 +167,7 @@ func (c *client) run() {
 		c.mu.Unlock()
 		if j.run != nil {
 			j.run()
-		} else {
+		} else if c.decode(&j) {
 			c.handle(j)
 		}
 		if j.size > 0 {

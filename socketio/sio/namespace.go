@@ -25,13 +25,13 @@ type Namespace struct {
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
-	rooms   map[string]map[*Socket]struct{} // a socket's own-id room is implicit
+	rooms   map[string][]*Socket // members, unordered; a socket's own-id room is implicit
 }
 
 var _ Local = (*Namespace)(nil)
 
 func newNamespace(srv *Server, name string) *Namespace {
-	return &Namespace{name: name, srv: srv, sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
+	return &Namespace{name: name, srv: srv, sockets: map[string]*Socket{}, rooms: map[string][]*Socket{}}
 }
 
 // Name is the namespace's name ("/" for the main one).
@@ -116,12 +116,7 @@ func (n *Namespace) join(s *Socket, rooms []string) {
 		if r == s.id || slices.Contains(s.rooms, r) {
 			continue
 		}
-		members := n.rooms[r]
-		if members == nil {
-			members = make(map[*Socket]struct{}, 1)
-			n.rooms[r] = members
-		}
-		members[s] = struct{}{}
+		n.rooms[r] = append(n.rooms[r], s)
 		s.rooms = append(s.rooms, r)
 	}
 }
@@ -135,14 +130,23 @@ func (n *Namespace) leave(s *Socket, room string) {
 	}
 }
 
-// delMember removes s from room; n.mu is held.
+// delMember removes s from room; n.mu is held. Rooms are slices, not
+// sets: most rooms hold one socket (a user's), where a map would cost ten
+// times the memory, and leaving is rare next to broadcasting.
 func (n *Namespace) delMember(room string, s *Socket) {
-	if members := n.rooms[room]; members != nil {
-		delete(members, s)
-		if len(members) == 0 {
-			delete(n.rooms, room)
-		}
+	members := n.rooms[room]
+	i := slices.Index(members, s)
+	if i < 0 {
+		return
 	}
+	last := len(members) - 1
+	members[i] = members[last]
+	members[last] = nil
+	if last == 0 {
+		delete(n.rooms, room)
+		return
+	}
+	n.rooms[room] = members[:last]
 }
 
 // Sockets calls fn for every local socket of the namespace.
@@ -197,7 +201,7 @@ func (n *Namespace) matching(opts BroadcastOptions) []*Socket {
 // eachInRoom calls fn for the members of room, including the socket whose
 // id it is; n.mu is held.
 func (n *Namespace) eachInRoom(room string, fn func(*Socket)) {
-	for s := range n.rooms[room] {
+	for _, s := range n.rooms[room] {
 		fn(s)
 	}
 	if s := n.sockets[room]; s != nil {
