@@ -15,7 +15,7 @@ import (
 // must be refused. A close packet waits for the client's pending GET, which
 // must be answered with a noop.
 const (
-	upgradeWait = 100 * time.Millisecond
+	upgradeWait = 200 * time.Millisecond
 	closeWait   = 300 * time.Millisecond
 )
 
@@ -26,6 +26,7 @@ const (
 	pollData  pollEnd = iota + 1 // frames are waiting
 	pollNoop                     // end it with a noop (upgrade, client close)
 	pollClose                    // end it with what is queued and a close packet
+	pollGone                     // answer it as a request for an unknown session
 )
 
 // pendingPoll is a GET waiting for packets.
@@ -59,6 +60,16 @@ func (s *Session) onPoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.poll != nil {
+		if r.Context().Err() != nil {
+			// This GET was aborted before it got here: it is the client's
+			// earlier poll, handed over after the one now pending. As Node
+			// (which sees them in order) the session ends with it, and the
+			// pending poll finds no session.
+			s.poll.wake(pollGone)
+			s.mu.Unlock()
+			s.close("transport error", closeAbort)
+			return
+		}
 		s.mu.Unlock()
 		s.close("transport error", closeAbort) // overlap from client
 		w.WriteHeader(http.StatusBadRequest)
@@ -101,6 +112,11 @@ func (s *Session) onPoll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.poll = nil
+	if p.end == pollGone {
+		s.mu.Unlock()
+		WriteError(w, errUnknownSID)
+		return
+	}
 	var frames []*Frame
 	if s.ws == nil { // after an upgrade the queue belongs to the websocket
 		frames = s.queue.take(nil)
