@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"chatd"
 )
 
 // ID tokens from Google and Apple are verified locally against the
@@ -176,6 +178,9 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, raw string) (IDClaims, err
 		return IDClaims{}, err
 	}
 	verified := strings.Trim(string(extra.EmailVerified), `"`) == "true"
+	if !chatd.IsAssetURL(extra.Picture) { // the picture becomes the user's image: chatd's URL rule
+		extra.Picture = ""
+	}
 	return IDClaims{Subject: std.Subject, Email: extra.Email, EmailVerified: verified && extra.Email != "",
 		Name: extra.Name, Picture: extra.Picture}, nil
 }

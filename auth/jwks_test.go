@@ -104,15 +104,19 @@ func TestIDTokenVerify(t *testing.T) {
 		[]string{"https://accounts.google.com", "accounts.google.com"}, []string{"", "aud-1", "aud-2"}, func() time.Time { return now })
 	claims := func(edit func(map[string]any)) map[string]any {
 		c := map[string]any{"iss": "accounts.google.com", "aud": "aud-2", "sub": "s1", "email": "a@b.c",
-			"email_verified": "true", "picture": "p", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+			"email_verified": "true", "picture": "https://lh3.googleusercontent.com/a/p", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 		if edit != nil {
 			edit(c)
 		}
 		return c
 	}
 	got, err := v.Verify(context.Background(), signToken(t, key, "k1", jose.RS256, claims(nil)))
-	if err != nil || got != (IDClaims{Subject: "s1", Email: "a@b.c", EmailVerified: true, Picture: "p"}) {
+	if err != nil || got != (IDClaims{Subject: "s1", Email: "a@b.c", EmailVerified: true, Picture: "https://lh3.googleusercontent.com/a/p"}) {
 		t.Fatalf("valid token: %+v %v", got, err)
+	}
+	got, _ = v.Verify(context.Background(), signToken(t, key, "k1", jose.RS256, claims(func(c map[string]any) { c["picture"] = "javascript:alert(1)" })))
+	if got.Picture != "" {
+		t.Fatalf("picture %q kept: chatd's URL rule refuses it as a user image", got.Picture)
 	}
 	got, _ = v.Verify(context.Background(), signToken(t, key, "k1", jose.RS256, claims(func(c map[string]any) { c["email_verified"] = false })))
 	if got.EmailVerified {

@@ -23,7 +23,7 @@ import (
 )
 
 // Phone OTP login (B1 send, B2 verify). Codes are stored only as an HMAC,
-// one live code per phone, five minutes, five wrong attempts.
+// one live code per phone, five minutes, at most five guesses compared.
 
 const (
 	otpTTL         = 5 * time.Minute
@@ -235,11 +235,14 @@ func newPhoneUser(phone, alias, gender string, now time.Time) store.User {
 		EmailVerified: sql.NullBool{Bool: false, Valid: true}, Role: "USER", CreatedAt: now, UpdatedAt: now}
 }
 
-// checkCode returns the live row when code matches it. A mismatch counts an
-// attempt with a compare-and-swap on the value, so concurrent guesses cannot
-// share one attempt; the fifth destroys the code.
+// checkCode returns the live row when code matches it. Every comparison,
+// right or wrong, first takes one of the code's otpMaxAttempts slots with a
+// conditional UPDATE (a compare-and-swap on the value holding the count), and
+// only the request whose UPDATE changed the row compares: however many
+// guesses arrive at once, at most five are ever compared against one code.
+// The request holding the last slot destroys a code it did not match.
 func (o *OTP) checkCode(ctx context.Context, phone, code string) (store.Verification, error) {
-	for range 8 {
+	for range otpMaxAttempts + 3 { // a lost swap means another request took a slot: at most five do
 		row, err := o.store.VerificationByIdentifier(ctx, phone)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Verification{}, ErrOTPInvalid
@@ -253,23 +256,26 @@ func (o *OTP) checkCode(ctx context.Context, phone, code string) (store.Verifica
 		if !ok {
 			return store.Verification{}, ErrOTPInvalid
 		}
+		if val.A >= otpMaxAttempts {
+			return store.Verification{}, ErrOTPTooMany // the holder of the last slot is destroying it
+		}
+		val.A++
+		taken, err := o.store.SwapVerificationValue(ctx, row.ID, row.Value, encodeOTPValue(val))
+		if err != nil {
+			return store.Verification{}, fmt.Errorf("otp: count attempt: %w", err)
+		} else if !taken {
+			continue
+		}
 		if len(code) <= otpMaxCodeLen && subtle.ConstantTimeCompare([]byte(val.H), []byte(otpHash(o.cfg.Secret, phone, code))) == 1 {
 			return row, nil
 		}
-		val.A++
 		if val.A >= otpMaxAttempts {
 			if err := o.store.DeleteVerification(ctx, row.ID); err != nil {
 				return store.Verification{}, fmt.Errorf("otp: destroy code: %w", err)
 			}
 			return store.Verification{}, ErrOTPTooMany
 		}
-		swapped, err := o.store.SwapVerificationValue(ctx, row.ID, row.Value, encodeOTPValue(val))
-		if err != nil {
-			return store.Verification{}, fmt.Errorf("otp: count attempt: %w", err)
-		}
-		if swapped {
-			return store.Verification{}, ErrOTPInvalid
-		}
+		return store.Verification{}, ErrOTPInvalid
 	}
 	return store.Verification{}, errOTPRaceExceeded
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"net/url"
 	"strings"
+
+	"chatd"
 )
 
 // Signer signs and verifies cookie values the way better-call does: an
@@ -35,14 +37,15 @@ func (s Signer) CookieValue(value string) string {
 // a Socket.IO auth.token) into the raw session token to look up. It
 // URL-decodes with decodeURIComponent semantics ("+" stays "+"), then accepts
 // either the signed form (checked in constant time) or a raw token, which has
-// no ".". ok is false for an empty value or a bad signature.
+// no ".". ok is false for an empty value, a bad signature, or a value that
+// is not valid text (chatd's text rule: no lookup is sent a NUL).
 func (s Signer) TokenFromCandidate(candidate string) (token string, ok bool) {
 	v, err := url.PathUnescape(candidate)
 	if err != nil {
 		v = candidate
 	}
 	v = strings.Trim(v, `"`)
-	if v == "" {
+	if v == "" || !chatd.ValidText(v) {
 		return "", false
 	}
 	i := strings.LastIndex(v, ".")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"chatd"
 	"chatd/store"
 )
 
@@ -70,7 +71,7 @@ func profileFrom(body jsonObject) (p store.UserProfile, code, msg string) {
 		p.Gender = &g
 	}
 	var bad bool
-	if p.Image, bad = nullableString(body, "image", maxImageLength); bad {
+	if p.Image, bad = nullableString(body, "image", maxImageLength); bad || (p.Image != nil && p.Image.String != "" && !chatd.IsAssetURL(p.Image.String)) {
 		return p, "VALIDATION_ERROR", "Invalid image"
 	}
 	if p.Status, bad = nullableString(body, "status", maxStatusLength); bad {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"chatd"
 	"chatd/auth"
 )
 
@@ -70,7 +71,7 @@ func signUpFrom(body jsonObject) (in auth.SignUp, field string) {
 	if in.Password, present, ok = body.str("password"); !present || !ok || in.Password == "" {
 		return in, "password"
 	}
-	if img, present, ok := body.str("image"); !ok || len(img) > maxImageLength {
+	if img, present, ok := body.str("image"); !ok || len(img) > maxImageLength || (img != "" && !chatd.IsAssetURL(img)) {
 		return in, "image"
 	} else if present {
 		in.Image = &img

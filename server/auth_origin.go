@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"chatd"
 )
 
 // baError answers in BetterAuth 1.4.18's error style: {"code","message"}
@@ -120,6 +122,8 @@ func (s *Server) readBABody(c *gin.Context, formOK bool) (obj jsonObject, ok boo
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			baError(c, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body too large")
+		} else if errors.Is(err, chatd.ErrInvalidText) {
+			baError(c, http.StatusBadRequest, "VALIDATION_ERROR", chatd.ErrInvalidText.Message)
 		} else {
 			baError(c, http.StatusBadRequest, "INVALID_JSON_BODY", "Invalid JSON body")
 		}

@@ -66,6 +66,35 @@ func TestOTPConcurrentGuesses(t *testing.T) {
 	}
 }
 
+// TestOTPSixthGuessNeverCompared: however many guesses arrive at once, at
+// most five are compared against one code. The guesses carry the right code
+// without an alias, which answers isNewUser and keeps the code, so every
+// guess that was compared shows as a 200: exactly five may.
+func TestOTPSixthGuessNeverCompared(t *testing.T) {
+	e := newLoginEnv(t, loginOpts{otp: auth.OTPConfig{DisableSendLimit: true}})
+	const phone = "+393331230001"
+	e.do(postJSON("/api/auth/otp/send", `{"phone":"`+phone+`"}`))
+	code := e.sms.code(t, phone)
+	compared := 0
+	for _, w := range e.concurrently(30, postJSON("/api/auth/otp/verify", `{"phone":"`+phone+`","code":"`+code+`"}`)) {
+		switch w.Code {
+		case 200:
+			assertJSON(t, w.Body.Bytes(), `{"success":false,"isNewUser":true,"message":"Alias richiesto per nuovi utenti"}`)
+			compared++
+		case 400:
+			assertJSON(t, w.Body.Bytes(), `{"error":"Troppi tentativi errati. Richiedi un nuovo codice."}`)
+		default:
+			t.Fatalf("unexpected %d %s", w.Code, w.Body)
+		}
+	}
+	if compared != 5 {
+		t.Fatalf("%d of 30 concurrent guesses were compared, want exactly 5", compared)
+	}
+	if w := e.do(postJSON("/api/auth/otp/verify", `{"phone":"`+phone+`","code":"`+code+`","alias":"Late"}`)); w.Code != 400 {
+		t.Fatalf("a sixth guess was compared: %d %s", w.Code, w.Body)
+	}
+}
+
 // TestSocialNativeConcurrentFirstLogin: parallel first logins of one Google
 // account end in one user, and every request logs in.
 func TestSocialNativeConcurrentFirstLogin(t *testing.T) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -64,18 +65,35 @@ func (s *Server) sessionCookiesAfterGet(c *gin.Context, lk auth.Lookup, noRefres
 }
 
 // deleteSessions deletes the session of every token the request presents
-// (Bearer and both cookies, signed or raw), expired or not.
+// (Bearer and both cookies, signed or raw), expired or not, and ends the
+// sockets that authenticated with it, on every process.
 func (s *Server) deleteSessions(c *gin.Context) error {
+	ctx := c.Request.Context()
 	for _, candidate := range sessionCandidates(c.Request) {
 		token, ok := s.deps.Sessions.Signer().TokenFromCandidate(candidate)
 		if !ok {
 			continue
 		}
-		if err := s.deps.Sessions.Delete(c.Request.Context(), token); err != nil {
+		su, err := s.deps.Store.SessionByToken(ctx, token)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
 			return err
+		}
+		if err := s.deps.Sessions.Delete(ctx, token); err != nil {
+			return err
+		}
+		if s.deps.SessionSockets != nil {
+			s.deps.SessionSockets.EndSession(context.WithoutCancel(ctx), su.Session.ID)
 		}
 	}
 	return nil
+}
+
+// sessionSocketEnder ends the sockets bound to a session: a signed-out
+// session must not go on sending on a socket opened with it.
+type sessionSocketEnder interface {
+	EndSession(ctx context.Context, sessionID string) int
 }
 
 // signOut is C3: end the presented sessions, delete the cookies, always

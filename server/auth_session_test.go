@@ -13,12 +13,12 @@ import (
 
 // newAuthEnv is an apiEnv with BetterAuth sessions (30 days, refresh after
 // a day, cookie cache on) and email and password enabled.
-func newAuthEnv(t *testing.T) *apiEnv {
-	return newAPIEnv(t, func(cfg *Config, deps *Deps) {
-		cfg.NodeEnv, cfg.EmailPassword = "test", true
-		deps.Sessions = auth.NewSessions(deps.Store, auth.NewSigner(testSecret), time.Now,
-			auth.Config{ExpiresIn: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, CacheMaxAge: 300 * time.Second})
-	})
+func newAuthEnv(t *testing.T) *apiEnv { return newAPIEnv(t, authEnvDeps) }
+
+func authEnvDeps(cfg *Config, deps *Deps) {
+	cfg.NodeEnv, cfg.EmailPassword = "test", true
+	deps.Sessions = auth.NewSessions(deps.Store, auth.NewSigner(testSecret), time.Now,
+		auth.Config{ExpiresIn: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, CacheMaxAge: 300 * time.Second})
 }
 
 // cookieFrom returns "name=value" of the Set-Cookie named name, or "".

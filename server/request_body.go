@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"chatd"
 )
 
 // Body limits (§3.5): JSON bodies are small, except the tenant update, which
@@ -37,6 +39,8 @@ func readJSONObject(c *gin.Context, limit int64) (jsonObject, error) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return nil, errBodyTooLarge
+	} else if errors.Is(err, chatd.ErrInvalidText) {
+		return nil, err
 	} else if err != nil {
 		return nil, errBodyJSON
 	}
@@ -81,6 +85,9 @@ func (s *Server) bodyErrorNest(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge,
 			nestBody(http.StatusRequestEntityTooLarge, "request entity too large"))
 		return
+	} else if errors.Is(err, chatd.ErrInvalidText) {
+		s.refuseInvalidText(c)
+		return
 	}
 	c.AbortWithStatusJSON(http.StatusBadRequest, nestBody(http.StatusBadRequest, "Invalid JSON body"))
 }
@@ -89,6 +96,9 @@ func (s *Server) bodyErrorNest(c *gin.Context, err error) {
 func (s *Server) bodyErrorNext(c *gin.Context, err error) {
 	if errors.Is(err, errBodyTooLarge) {
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "Request body too large"})
+		return
+	} else if errors.Is(err, chatd.ErrInvalidText) {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": chatd.ErrInvalidText.Message})
 		return
 	}
 	c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid JSON body"})

@@ -11,7 +11,7 @@ func (s *Server) routes() {
 	if s.deps.Metrics != nil {
 		e.Use(s.deps.Metrics.observe)
 	}
-	e.Use(s.recoverer(), s.accessLog(), s.cors(), s.limitQuery)
+	e.Use(s.recoverer(), s.accessLog(), s.cors(), s.limitQuery, s.rejectInvalidText)
 	e.NoRoute(s.notFound)
 	e.NoMethod(s.methodNotAllowed)
 

@@ -27,6 +27,13 @@ type Config struct {
 	UploadsDir     string
 	Version        string
 	EmailPassword  bool // BetterAuth emailAndPassword: off in the product, on in tests
+
+	// WriteTimeout is the listeners' HTTP write timeout (0: none) and
+	// SocketPollHold the longest the socket engine holds a polling GET
+	// before it writes: together, a polling GET's own deadline
+	// (socket_deadlines.go).
+	WriteTimeout   time.Duration
+	SocketPollHold time.Duration
 }
 
 // Deps are the collaborators the handlers call.
@@ -42,6 +49,10 @@ type Deps struct {
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// SessionSockets (the chat service) ends the sockets bound to a session
+	// that sign-out deleted, on every process; nil: none.
+	SessionSockets sessionSocketEnder
 }
 
 // Server owns the Gin engine.
@@ -79,7 +90,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // Handler is the http.Handler for every listener.
-func (s *Server) Handler() http.Handler { return tolerateTrailingSlash(s.engine) }
+func (s *Server) Handler() http.Handler {
+	return withSocketDeadlines(tolerateTrailingSlash(s.engine), s.cfg.WriteTimeout, s.cfg.SocketPollHold)
+}
 
 // ready reports whether the database answers; used by GET /api/ready.
 func (s *Server) ready(ctx context.Context) error {

@@ -30,7 +30,14 @@ type tenantJSON struct {
 	MenuURL         *string        `json:"menuUrl"`
 	CreatedAt       string         `json:"createdAt"`
 	UpdatedAt       string         `json:"updatedAt"`
-	Rooms           []roomJSON     `json:"rooms,omitempty"`
+}
+
+// tenantWithRoomsJSON is a tenant with "rooms", always an array: the app
+// takes rooms[0] as the default room, so a tenant without rooms must still
+// send "rooms": [].
+type tenantWithRoomsJSON struct {
+	tenantJSON
+	Rooms []roomJSON `json:"rooms"`
 }
 
 type roomJSON struct {
@@ -109,9 +116,8 @@ func (s *Server) getTenant(c *gin.Context) {
 }
 
 // withRooms renders TenantJSON plus "rooms" (always an array).
-func withRooms(t store.Tenant, rooms []store.Room) tenantJSON {
-	j := newTenantJSON(t)
-	j.Rooms = make([]roomJSON, 0, len(rooms))
+func withRooms(t store.Tenant, rooms []store.Room) tenantWithRoomsJSON {
+	j := tenantWithRoomsJSON{tenantJSON: newTenantJSON(t), Rooms: make([]roomJSON, 0, len(rooms))}
 	for _, r := range rooms {
 		j.Rooms = append(j.Rooms, roomJSON{ID: r.ID, Name: r.Name, Description: nullString(r.Description),
 			Type: r.Type, TenantID: r.TenantID, CreatedAt: chatd.FormatTime(r.CreatedAt)})
@@ -217,7 +223,7 @@ func (s *Server) updateTarget(c *gin.Context, body jsonObject) (store.Tenant, er
 }
 
 // tenantUpdateFrom validates the update fields of A9; ok is false on a wrong
-// type or a URL with a scheme other than data:, https:, http: or a path.
+// type or a URL its field does not accept (assetURLRules).
 func tenantUpdateFrom(body jsonObject) (u store.TenantUpdate, ok bool) {
 	name, present, valid := body.str("name")
 	if !valid {
@@ -230,7 +236,7 @@ func tenantUpdateFrom(body jsonObject) (u store.TenantUpdate, ok bool) {
 			continue
 		}
 		v, present, valid := body.str(key)
-		if !valid || (v != "" && !allowedAssetURL(v)) {
+		if !valid || (v != "" && !tenantAssetURL[key](v)) {
 			return u, false
 		}
 		*dst = &sql.NullString{String: v, Valid: present}
@@ -248,13 +254,12 @@ func tenantUpdateFrom(body jsonObject) (u store.TenantUpdate, ok bool) {
 	return u, true
 }
 
-func allowedAssetURL(v string) bool {
-	for _, prefix := range []string{"data:", "https://", "http://", "/"} {
-		if strings.HasPrefix(v, prefix) {
-			return true
-		}
-	}
-	return false
+// tenantAssetURL is chatd's URL rule (urls.go) for the tenant's two URL
+// fields: the admin dialog sends the logo, and the menu upload an image or a
+// PDF, as base64 data URLs.
+var tenantAssetURL = map[string]func(string) bool{
+	"logoUrl": func(v string) bool { return chatd.IsAssetURL(v) || chatd.IsInlineImage(v) },
+	"menuUrl": func(v string) bool { return chatd.IsAssetURL(v) || chatd.IsInlineImage(v) || chatd.IsInlinePDF(v) },
 }
 
 // isTenantAdmin is §11: a superadmin, or an ADMIN or OWNER member.

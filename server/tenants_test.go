@@ -1,10 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"chatd/store"
 	"chatd/store/storetest"
 )
 
@@ -174,5 +176,16 @@ func TestReviewSlug(t *testing.T) {
 		if got := reviewSlug(in); got != want {
 			t.Errorf("reviewSlug(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A tenant without rooms still answers "rooms": [] — the app reads rooms[0].
+func TestWithRoomsAlwaysAnArray(t *testing.T) {
+	b, err := json.Marshal(withRooms(store.Tenant{ID: "t1", Slug: "s", Name: "n"}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"rooms":[]`) {
+		t.Fatalf("tenant without rooms: %s", b)
 	}
 }

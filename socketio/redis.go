@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"chatd/socketio/chat"
+	"chatd/socketio/redisadapter"
 	"chatd/socketio/sio"
 )
 
@@ -16,6 +18,7 @@ import (
 // Socket.IO adapter (rooms and broadcasts, wire-compatible with Node's
 // @socket.io/redis-adapter) and the chat's presence.
 type redisCluster struct {
+	ctx    context.Context
 	client *goredis.Client
 	prefix string
 	log    *slog.Logger
@@ -33,14 +36,21 @@ func newRedisCluster(ctx context.Context, url, prefix string, log *slog.Logger) 
 		_ = client.Close()
 		return nil, fmt.Errorf("socketio: redis ping: %w", err)
 	}
-	return &redisCluster{client: client, prefix: prefix, log: log}, nil
+	return &redisCluster{ctx: ctx, client: client, prefix: prefix, log: log}, nil
 }
 
 // adapter is the factory of namespace "/"'s cluster adapter, channels
-// "<prefix>#/#…" as Node's adapter with key <prefix>. It is nil until
-// socketio/redisadapter is in the tree: rooms are then this process's only.
+// "<prefix>#/#…" as Node's adapter with key <prefix>.
 func (rc *redisCluster) adapter() func(sio.Local) (sio.Adapter, error) {
-	return nil
+	return func(local sio.Local) (sio.Adapter, error) {
+		// The adapter's series go to a registry of their own for now: the
+		// process registry is built after the gateway (cmd/chatd).
+		metrics, err := redisadapter.NewMetrics(prometheus.NewRegistry())
+		if err != nil {
+			return nil, err
+		}
+		return redisadapter.New(rc.ctx, rc.client, redisadapter.Config{Prefix: rc.prefix, Nsp: "/", Metrics: metrics}, local, rc.log)
+	}
 }
 
 func (rc *redisCluster) presence() chat.PresenceStore {

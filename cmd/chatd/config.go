@@ -32,12 +32,25 @@ type Config struct {
 	SessionExpiresIn time.Duration
 	SessionUpdateAge time.Duration
 	SessionCacheAge  time.Duration // session_data cookie cache lifetime; 0 turns it off
+	SessionRecheck   time.Duration // longest a socket goes without its session being looked up again
 	Logins           LoginConfig   // phone OTP, SMS, biometric, passkey and social logins (logins.go)
 	UploadsDir       string
 	StaffFallback    bool
 	EmailPassword    bool
 	PresenceWindow   time.Duration
 	ShutdownTimeout  time.Duration
+	HTTP             HTTPLimits // HTTP_*: what every listener allows one connection
+}
+
+// HTTPLimits are the listeners' http.Server limits; each is configurable
+// and explained in .env.example. The socket endpoint replaces the read and
+// write deadlines of its long-lived requests (server/socket_deadlines.go).
+type HTTPLimits struct {
+	ReadHeaderTimeout time.Duration // slow headers (slowloris)
+	ReadTimeout       time.Duration // the whole request, body included (slow bodies)
+	WriteTimeout      time.Duration // the response, from the end of the headers (slow readers)
+	IdleTimeout       time.Duration // a keep-alive connection between requests
+	MaxHeaderBytes    int
 }
 
 // Production reports whether NODE_ENV says production, which turns on the
@@ -67,12 +80,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SessionExpiresIn: e.seconds("SESSION_EXPIRES_IN", 30*24*time.Hour),
 		SessionUpdateAge: e.seconds("SESSION_UPDATE_AGE", 24*time.Hour),
 		SessionCacheAge:  e.seconds("SESSION_COOKIE_CACHE_MAX_AGE", 300*time.Second),
+		SessionRecheck:   e.seconds("SESSION_RECHECK_INTERVAL", 300*time.Second),
 		UploadsDir:       e.str("UPLOADS_DIR", e.str("UPLOAD_DIR", "./uploads")),
 		StaffFallback:    e.boolean("STAFF_FALLBACK", true),
 		EmailPassword:    e.boolean("EMAIL_PASSWORD_ENABLED", false),
 		PresenceWindow:   e.millis("PRESENCE_COALESCE_MS", 100*time.Millisecond),
 		ShutdownTimeout:  e.seconds("SHUTDOWN_TIMEOUT", 10*time.Second),
+		HTTP: HTTPLimits{
+			ReadHeaderTimeout: e.seconds("HTTP_READ_HEADER_TIMEOUT", 10*time.Second),
+			ReadTimeout:       e.seconds("HTTP_READ_TIMEOUT", 60*time.Second),
+			WriteTimeout:      e.seconds("HTTP_WRITE_TIMEOUT", 120*time.Second),
+			IdleTimeout:       e.seconds("HTTP_IDLE_TIMEOUT", 65*time.Second),
+			MaxHeaderBytes:    e.integer("HTTP_MAX_HEADER_BYTES", 64<<10),
+		},
 	}
+	e.require(c.HTTP.MaxHeaderBytes >= 4<<10, "HTTP_MAX_HEADER_BYTES must be at least 4096 (a session cookie and its cache need that much)")
 	c.BetterAuthURL = strings.TrimRight(e.str("BETTER_AUTH_URL", c.PublicServerURL), "/")
 	if c.TrustedProxies == nil {
 		c.TrustedProxies = []string{"127.0.0.0/8", "::1/128"}

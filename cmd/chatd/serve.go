@@ -71,7 +71,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	sockets, err := socketio.New(socketio.Config{
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
-		Chat:        chat.Config{PresenceWindow: cfg.PresenceWindow},
+		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
+			SessionRecheck: cfg.SessionRecheck},
 	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
@@ -97,8 +98,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		UploadsDir:     cfg.UploadsDir,
 		EmailPassword:  cfg.EmailPassword,
 		Version:        version,
+		WriteTimeout:   cfg.HTTP.WriteTimeout,
+		// The engine pings every interval, which ends a held polling GET;
+		// the ping timeout is slack for a late ping.
+		SocketPollHold: socketio.DefaultPingInterval + socketio.DefaultPingTimeout,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
-		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
+		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, SessionSockets: sockets.Chat(), Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
@@ -110,7 +115,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cfg.MetricsAddr != "" {
 		listeners = append(listeners, listener{cfg.MetricsAddr, metricsHandler(registry)})
 	}
-	return listen(listenCtx, cfg.ShutdownTimeout, logger, listeners)
+	return listen(listenCtx, cfg.ShutdownTimeout, cfg.HTTP, logger, listeners)
 }
 
 // listener is one address and what it serves.
@@ -121,8 +126,9 @@ type listener struct {
 
 // listen serves every listener until ctx ends, then shuts each down within
 // timeout: PORT and API_PORT serve the same handler (one listener when they
-// are equal), METRICS_ADDR the Prometheus registry.
-func listen(ctx context.Context, timeout time.Duration, logger *slog.Logger, listeners []listener) error {
+// are equal), METRICS_ADDR the Prometheus registry. Every connection gets
+// limits' timeouts, so slow or idle clients cannot hold file descriptors.
+func listen(ctx context.Context, timeout time.Duration, limits HTTPLimits, logger *slog.Logger, listeners []listener) error {
 	// Bind every address before serving any, so a taken port fails the
 	// start cleanly instead of leaving the other listeners half up.
 	bound := make([]net.Listener, 0, len(listeners))
@@ -138,7 +144,9 @@ func listen(ctx context.Context, timeout time.Duration, logger *slog.Logger, lis
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for i, ln := range bound {
-		hs := &http.Server{Handler: listeners[i].handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+		hs := &http.Server{Handler: listeners[i].handler, ReadHeaderTimeout: limits.ReadHeaderTimeout,
+			ReadTimeout: limits.ReadTimeout, WriteTimeout: limits.WriteTimeout, IdleTimeout: limits.IdleTimeout,
+			MaxHeaderBytes: limits.MaxHeaderBytes}
 		logger.Info("listening", "addr", ln.Addr().String())
 		g.Go(func() error {
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

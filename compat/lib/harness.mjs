@@ -109,6 +109,25 @@ export async function startChatd({ dbURL, env = {}, migrate = true } = {}) {
   };
 }
 
+/**
+ * withCluster gives a test two chatd processes, a and b, on one seeded
+ * database and one Redis (TEST_REDIS_URL) under a prefix of the test's own:
+ * Redis pub/sub channels are shared by every database number, so only a
+ * prefix keeps parallel runs apart.
+ */
+export async function withCluster(t) {
+  const db = await createDatabase();
+  t.after(() => db.drop());
+  const env = { REDIS_URL: process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379/0', REDIS_PREFIX: 'chatd-test-' + randomBytes(6).toString('hex') };
+  const a = await startChatd({ dbURL: db.url, env });
+  t.after(() => a.stop());
+  await runSQL(db.url, seedSQL());
+  const b = await startChatd({ dbURL: db.url, env, migrate: false });
+  // stop() waits for an exit that a SIGKILLed process already had.
+  t.after(() => (b.child.signalCode ? undefined : b.stop()));
+  return { a, b, db };
+}
+
 /** withChatd gives a test a seeded database and a running chatd, cleaned up after. */
 export async function withChatd(t, { seed = true, env = {} } = {}) {
   const db = await createDatabase();

@@ -3,26 +3,8 @@
 // presence covers the whole cluster (socket-contract.md §6).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createDatabase, runSQL, seedSQL, startChatd } from '../lib/harness.mjs';
+import { withCluster } from '../lib/harness.mjs';
 import { ALICE, BOB, MOD, ROOM_GENERAL, TRANSPORT_MODES, connect, message } from '../lib/socket.mjs';
-
-const redisURL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379/0';
-
-async function cluster(t) {
-  const db = await createDatabase();
-  t.after(() => db.drop());
-  // A fresh prefix per test: Redis pub/sub channels are shared by every
-  // database number, so only a prefix keeps parallel runs apart.
-  const env = { REDIS_URL: redisURL, REDIS_PREFIX: 'chatd-test-' + randomBytes(6).toString('hex') };
-  const a = await startChatd({ dbURL: db.url, env });
-  t.after(() => a.stop());
-  await runSQL(db.url, seedSQL());
-  const b = await startChatd({ dbURL: db.url, env, migrate: false });
-  // stop() waits for an exit that a SIGKILLed process already had.
-  t.after(() => (b.child.signalCode ? undefined : b.stop()));
-  return { a, b };
-}
 
 async function joined(t, server, mode, who) {
   const c = connect(server.url, who.token
@@ -38,7 +20,7 @@ async function joined(t, server, mode, who) {
 for (const mode of TRANSPORT_MODES) {
   describe(`two chatd processes on one Redis (${mode.name})`, () => {
     test('room, tenant and private messages and presence cross processes', async (t) => {
-      const { a, b } = await cluster(t);
+      const { a, b } = await withCluster(t);
       const alice = await joined(t, a, mode, ALICE);
       const bob = await joined(t, b, mode, BOB);
       const mod = await joined(t, b, mode, MOD);
@@ -66,7 +48,7 @@ for (const mode of TRANSPORT_MODES) {
     });
 
     test('a process that stops takes its sockets out of the cluster presence', async (t) => {
-      const { a, b } = await cluster(t);
+      const { a, b } = await withCluster(t);
       const alice = await joined(t, a, mode, ALICE);
       await joined(t, b, mode, BOB);
       await alice.first('presenceUpdate', { where: (q) => q.onlineIds.includes(BOB.id), timeout: 8000 });
@@ -76,7 +58,7 @@ for (const mode of TRANSPORT_MODES) {
     });
 
     test('a process that dies (SIGKILL) leaves the cluster presence after its heartbeat expires', async (t) => {
-      const { a, b } = await cluster(t);
+      const { a, b } = await withCluster(t);
       const alice = await joined(t, a, mode, ALICE);
       const bob = await joined(t, b, mode, BOB);
       bob.socket.io.reconnection(false);

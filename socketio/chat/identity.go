@@ -49,6 +49,14 @@ type joinedTenant struct {
 // name a live session; without one the socket is an anonymous guest, resumed
 // by query.userId only when that user is anonymous itself.
 func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string) (Identity, error) {
+	// chatd's text rule (text.go): what the client chose is refused, a
+	// session cookie it may not even know it holds is no session.
+	if !chatd.ValidTextIn([]any{h.Token, h.UserID, h.UserAlias, h.TenantSlug}) {
+		return Identity{}, chatd.ErrInvalidText
+	}
+	if !chatd.ValidText(h.CookieToken) {
+		h.CookieToken = ""
+	}
 	tenantID, err := s.tenantIDBySlug(ctx, h.TenantSlug)
 	if err != nil {
 		return Identity{}, err
@@ -101,7 +109,8 @@ func (s *Service) authenticateToken(ctx context.Context, token string, tenantID 
 	if su.User.Name.Valid && su.User.Name.String != "" {
 		alias = su.User.Name.String
 	}
-	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID}, nil
+	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID,
+		Session: SessionRef{ID: su.Session.ID, ExpiresAt: su.Session.ExpiresAt, token: token}}, nil
 }
 
 // tenantIDBySlug is the id of the tenant the handshake names, or nil.
@@ -129,6 +138,7 @@ func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
 	s.mu.Lock()
 	s.sockets[c.ID()] = sock
 	s.mu.Unlock()
+	s.bindSession(sock)
 	greeting := map[string]any{"id": id.UserID, "alias": id.Alias, "tenantId": id.TenantID}
 	switch {
 	case id.Created:
@@ -163,6 +173,7 @@ func (s *Service) Disconnected(ctx context.Context, c Conn) {
 	if sock == nil {
 		return
 	}
+	s.unbindSession(sock)
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
 	sock.gone = true

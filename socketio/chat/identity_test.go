@@ -82,6 +82,10 @@ func TestAuthenticate(t *testing.T) {
 				}
 				tt.want.UserID = got.UserID
 			}
+			if (got.Session.ID != "") == got.Anonymous {
+				t.Fatalf("session %+v bound to a socket with anonymous=%v", got.Session, got.Anonymous)
+			}
+			got.Session = SessionRef{} // a session user's socket is bound to its session (sessions_test.go)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("identity = %+v (tenant %v), want %+v", got, got.TenantID, tt.want)
 			}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"chatd"
@@ -144,11 +143,12 @@ func joinUser(user map[string]any, userID, storedName string) (json.RawMessage, 
 	switch image := user["image"].(type) {
 	case nil:
 	case string:
-		if len(image) <= maxImageURL && isURL(image) {
+		if len(image) <= maxImageURL && chatd.IsAssetURL(image) {
 			profile.Image = &sql.NullString{String: image, Valid: true}
 		} else {
-			// A data: URI (the spec's case), an oversize or a non-URL value is
-			// neither stored nor shown: presence carries what the profile holds.
+			// A data: URI (the spec's case), an oversize value or one chatd's
+			// URL rule refuses (urls.go) is neither stored nor shown: presence
+			// carries what the profile holds.
 			delete(shown, "image")
 		}
 	default:
@@ -159,13 +159,6 @@ func joinUser(user map[string]any, userID, storedName string) (json.RawMessage, 
 		return nil, profile, fmt.Errorf("user object too large or not JSON: %v", err)
 	}
 	return raw, profile, nil
-}
-
-// isURL accepts what the clients store as an avatar: an absolute http(s)
-// URL or a path on this server (/api/uploads/...).
-func isURL(s string) bool {
-	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") ||
-		(strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//"))
 }
 
 // leaveTenant takes a socket out of the tenant it joined before: its

@@ -74,7 +74,7 @@ func TestJoinIgnoresAndRefuses(t *testing.T) {
 		{"stale local id", joinPayload("local-0000-bob", "Bob", nil), []event{{"error", map[string]any{"message": "Forbidden"}}}},
 		{"status not a string", joinPayload(bobID, "Bob", map[string]any{"status": 5.0}),
 			[]event{{"error", map[string]any{"message": "Invalid payload"}}}},
-		{"oversize user", joinPayload(bobID, "Bob", map[string]any{"bio": string(make([]byte, 5000))}),
+		{"oversize user", joinPayload(bobID, "Bob", map[string]any{"bio": strings.Repeat("b", 5000)}),
 			[]event{{"error", map[string]any{"message": "Invalid payload"}}}},
 	}
 	e := newEnv(t)
@@ -127,7 +127,7 @@ func TestJoinAliasChangeOrderAndProfile(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "blockedUsers" {
 		t.Fatalf("bob got %v", got)
 	}
-	for _, image := range []string{"data:image/png;base64,AAAA", "javascript:alert(1)", "https://x/" + strings.Repeat("a", maxImageURL)} {
+	for _, image := range []string{"data:image/png;base64,AAAA", "javascript:alert(1)", "/api/auth/sign-out", "https://x/" + strings.Repeat("a", maxImageURL)} {
 		e.emit(bob, "join", joinPayload(bobID, "Roberto", map[string]any{"image": image}))
 		got = bob.waitFor(t, "presenceUpdate")
 		for _, u := range got[1].Payload.(map[string]any)["users"].([]any) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -169,10 +168,10 @@ func checkOutgoing(p map[string]any) (outgoing, bool) {
 	return m, err == nil && len(raw) <= maxEchoJSON
 }
 
-// isImageURL accepts an inline image, an http(s) URL or a path on this
-// server; a javascript: or other scheme is refused.
+// isImageURL is chatd's URL rule (urls.go) for a message's image: an inline
+// base64 image, an http(s) URL or an upload of this server.
 func isImageURL(s string) bool {
-	return strings.HasPrefix(s, "data:image/") || isURL(s)
+	return chatd.IsInlineImage(s) || chatd.IsAssetURL(s)
 }
 
 // takeSlot applies the per-socket rate limit: it takes the slot and returns

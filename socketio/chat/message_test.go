@@ -280,6 +280,8 @@ func TestSendMalformedPayloads(t *testing.T) {
 		msg(msgID, aliceID, "x", map[string]any{"senderAlias": strings.Repeat("a", 101)}),
 		msg(msgID, aliceID, "x", map[string]any{"senderGender": strings.Repeat("a", 33)}),
 		msg(msgID, aliceID, "x", map[string]any{"imageUrl": "javascript:alert(1)"}),
+		msg(msgID, aliceID, "x", map[string]any{"imageUrl": "/api/auth/sign-out"}),
+		msg(msgID, aliceID, "x", map[string]any{"imageUrl": "data:image/png,<svg onload=alert(1)>"}),
 		msg(msgID, aliceID, "x", map[string]any{"imageUrl": 1.0}),
 		msg(msgID, aliceID, big, nil),
 		msg(msgID, aliceID, "x", map[string]any{"junk": strings.Repeat("j", maxEchoJSON)}),

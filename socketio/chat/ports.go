@@ -58,4 +58,7 @@ type Identity struct {
 	Anonymous bool
 	Created   bool // a new anonymous user: emit userCreated
 	Resumed   bool // an existing anonymous user: emit userConfirmed
+	// Session is the session a token or cookie named (zero for a guest):
+	// the socket ends with it (sessions.go).
+	Session SessionRef
 }

@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -19,21 +18,7 @@ import (
 // Without Redis the test skips, or fails when CI requires services.
 func testRedis(t *testing.T) (*goredis.Client, string) {
 	t.Helper()
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379"
-	}
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := goredis.NewClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		storetest.Unavailable(t, "Redis", err)
-	}
+	rdb := goredis.NewClient(storetest.RedisOptions(t))
 	prefix := "chatd-test-" + store.RandomString(12)
 	t.Cleanup(func() {
 		defer rdb.Close()

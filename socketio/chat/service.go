@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"chatd"
 	"chatd/store"
 )
 
@@ -28,6 +29,15 @@ type Config struct {
 	// HeartbeatInterval is how often the presence store is told this process
 	// is alive (and sweeps entries of processes that died).
 	HeartbeatInterval time.Duration
+	// RedisURL and RedisPrefix (REDIS_URL, REDIS_PREFIX), when set and
+	// Deps.SessionBus is nil, carry ended sessions between processes over
+	// a pub/sub channel of the rules' own (sessions.go).
+	RedisURL    string
+	RedisPrefix string
+	// SessionRecheck is the longest a socket goes without its session being
+	// looked up again, so a session deleted outside chatd's routes ends its
+	// sockets too; 0 looks a session up only at its expiry (sessions.go).
+	SessionRecheck time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -80,6 +90,13 @@ type Deps struct {
 	Presence PresenceStore // nil: in-memory, for a single process
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// SessionBus tells the other processes which sessions ended; nil: built
+	// from Config.RedisURL, or this process only.
+	SessionBus SessionBus
+	// AfterFunc runs f after d and returns what stops it (time.AfterFunc
+	// by default); the session expiry timers use it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // Service is the chat rules for every socket of this process.
@@ -92,6 +109,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]func(context.Context, *socketState, any)
+
+	bound *sessionSockets // sockets by the session they authenticated with (sessions.go)
 
 	mu       sync.Mutex
 	sockets  map[string]*socketState
@@ -122,6 +141,7 @@ func NewService(cfg Config, deps Deps) *Service {
 	if s.hub == nil {
 		s.hub = noHub{}
 	}
+	s.bound = newSessionSockets(s, cfg, deps)
 	s.handlers = map[string]func(context.Context, *socketState, any){
 		"join":             s.join,
 		"sendMessage":      s.sendMessage,
@@ -173,6 +193,11 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 		s.log.Debug("socket event dropped: too many", slog.String("event", event), slog.String("socket_id", c.ID()))
 		return
 	}
+	if !chatd.ValidTextIn(args) { // chatd's text rule (text.go), for every event at once
+		s.log.Debug("socket event refused: invalid text", slog.String("event", event), slog.String("socket_id", c.ID()))
+		emitError(c, chatd.ErrInvalidText.Message)
+		return
+	}
 	var payload any
 	if len(args) > 0 {
 		payload = args[0]
@@ -186,6 +211,7 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 // key is gone, which Close also removes when the store supports it).
 func (s *Service) Close() {
 	s.closeMu.Do(func() {
+		s.bound.close()
 		close(s.stop)
 		due := s.coalesce.close()
 		s.done.Wait()
