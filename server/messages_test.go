@@ -163,6 +163,8 @@ func (h *roomHub) Emit(room, event string, payload any) {
 	h.sent = append(h.sent, fmt.Sprintf("%s %s %v", room, event, payload))
 }
 
+func (h *roomHub) EmitLocalState(room, _, event string, payload any) { h.Emit(room, event, payload) }
+
 func TestDeleteMessage(t *testing.T) {
 	hub := &roomHub{}
 	var svc *chat.Service

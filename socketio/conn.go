@@ -1,75 +1,65 @@
 package socketio
 
 import (
-	"sync"
-	"time"
-
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"log/slog"
 
 	"chatd/socketio/chat"
+	"chatd/socketio/sio"
 )
 
-// conn is a chat.Conn over one library socket.
-type conn struct {
-	s          *socket.Socket
-	closeDelay time.Duration
-	once       sync.Once
-}
+// conn is a chat.Conn over one socket of namespace "/".
+type conn struct{ s *sio.Socket }
 
-var _ chat.Conn = (*conn)(nil)
+var _ chat.Conn = conn{}
 
-func newConn(s *socket.Socket, closeDelay time.Duration) *conn {
-	return &conn{s: s, closeDelay: closeDelay}
-}
+func (c conn) ID() string { return c.s.ID() }
 
-func (c *conn) ID() string { return string(c.s.Id()) }
+func (c conn) Join(rooms ...string) { c.s.Join(rooms...) }
 
-func (c *conn) Join(rooms ...string) { c.s.Join(toRooms(rooms)...) }
-
-func (c *conn) Leave(room string) { c.s.Leave(socket.Room(room)) }
+func (c conn) Leave(room string) { c.s.Leave(room) }
 
 // Emit sends payload as the event's only argument; a nil payload sends the
 // event with no argument at all (reportSubmitted), as Node's emit(event) does.
-func (c *conn) Emit(event string, payload any) {
+func (c conn) Emit(event string, payload any) {
+	var err error
 	if payload == nil {
-		_ = c.s.Emit(event)
-		return
+		err = c.s.Emit(event)
+	} else {
+		err = c.s.Emit(event, payload)
 	}
-	_ = c.s.Emit(event, payload)
+	if err != nil {
+		slog.Error("socket emit failed", slog.String("event", event), slog.Any("error", err))
+	}
 }
 
 // Disconnect sends the DISCONNECT packet and closes the transport a moment
-// later. The library's Disconnect(true) closes the transport before the
-// packet is flushed, so clients mostly saw "transport close" and reconnected;
-// writing the packet first and closing after closeDelay makes them see
-// "io server disconnect", as with Node. The late close only matters for a
-// client that keeps the connection open after the packet.
-func (c *conn) Disconnect() {
-	c.once.Do(func() {
-		c.s.Disconnect(false)
-		engineConn := c.s.Conn()
-		time.AfterFunc(c.closeDelay, func() { engineConn.Close(false) })
-	})
-}
+// later (sio.Config.CloseDelay), so the client sees "io server disconnect"
+// and does not reconnect by itself.
+func (c conn) Disconnect() { c.s.Disconnect(true) }
 
-// hub is the chat.Hub over the library's rooms. With the Redis adapter a
-// broadcast reaches the room's sockets on every chatd process.
-type hub struct{ io *socket.Server }
+// hub is the chat.Hub over namespace "/": with an adapter a broadcast
+// reaches the room's sockets on every chatd process.
+type hub struct {
+	ns  *sio.Namespace
+	log *slog.Logger
+}
 
 var _ chat.Hub = hub{}
 
 func (h hub) Emit(room, event string, payload any) {
+	var err error
 	if payload == nil {
-		_ = h.io.To(socket.Room(room)).Emit(event)
-		return
+		err = h.ns.Emit(room, event)
+	} else {
+		err = h.ns.Emit(room, event, payload)
 	}
-	_ = h.io.To(socket.Room(room)).Emit(event, payload)
+	if err != nil {
+		h.log.Error("socket broadcast failed", slog.String("room", room), slog.String("event", event), slog.Any("error", err))
+	}
 }
 
-func toRooms(names []string) []socket.Room {
-	rooms := make([]socket.Room, len(names))
-	for i, n := range names {
-		rooms[i] = socket.Room(n)
+func (h hub) EmitLocalState(room, key, event string, payload any) {
+	if err := h.ns.EmitState(room, key, event, payload); err != nil {
+		h.log.Error("socket state broadcast failed", slog.String("room", room), slog.String("event", event), slog.Any("error", err))
 	}
-	return rooms
 }

@@ -2,20 +2,21 @@ package socketio
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
 	"chatd/auth"
 	"chatd/server"
 	"chatd/socketio/chat"
+	"chatd/socketio/internal/wstest"
+	"chatd/socketio/sio"
 	"chatd/store/storetest"
 )
 
@@ -24,18 +25,26 @@ const testSecret = "gateway-test-secret-at-least-32-characters"
 // newTestGateway serves a Gateway over a seeded database on httptest. The
 // allow-list is the real server.Origins with http://localhost on it.
 func newTestGateway(t *testing.T) (*Gateway, *httptest.Server) {
+	return newTestGatewayWith(t, Config{Chat: chat.Config{HeartbeatInterval: time.Hour}}, nil)
+}
+
+// newTestGatewayWith builds a gateway with cfg; setup runs before it serves.
+func newTestGatewayWith(t *testing.T, cfg Config, setup func(*Gateway)) (*Gateway, *httptest.Server) {
 	t.Helper()
 	db, _ := storetest.OpenSeeded(t, time.Now)
 	origins, err := server.NewOrigins([]string{"http://localhost"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(Config{Chat: chat.Config{HeartbeatInterval: time.Hour}}, Deps{
+	g, err := New(cfg, Deps{
 		Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now),
 		Origins: origins, Now: time.Now, Logger: quietLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(g)
 	}
 	srv := httptest.NewServer(g.Handler())
 	t.Cleanup(func() { g.Close(); srv.Close() })
@@ -48,19 +57,14 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // test sees exactly the packets the server writes.
 type rawClient struct {
 	t  *testing.T
-	ws *websocket.Conn
+	ws *wstest.Conn
 }
 
 func dialRaw(t *testing.T, srv *httptest.Server, query string, header http.Header) *rawClient {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket&" + query
-	ws, resp, err := websocket.DefaultDialer.Dial(url, header)
+	ws, err := wstest.Dial(srv.URL+"/socket.io/?EIO=4&transport=websocket&"+query, header)
 	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("dial: %v (status %d)", err, status)
+		t.Fatalf("dial: %v (status %d)", err, wstest.Status(err))
 	}
 	c := &rawClient{t: t, ws: ws}
 	t.Cleanup(func() { ws.Close() })
@@ -70,26 +74,27 @@ func dialRaw(t *testing.T, srv *httptest.Server, query string, header http.Heade
 	return c
 }
 
-// read returns the next packet that is not a ping (pings are answered).
+// read returns the next packet that is not a ping (pings are answered),
+// failing after 5 s without one.
 func (c *rawClient) read() string {
 	c.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, data, err := c.ws.ReadMessage()
+		data, err := c.ws.ReadText(time.Until(deadline))
 		if err != nil {
 			c.t.Fatalf("read: %v", err)
 		}
-		if string(data) == "2" {
+		if data == "2" {
 			c.send("3")
 			continue
 		}
-		return string(data)
+		return data
 	}
 }
 
 func (c *rawClient) send(packet string) {
 	c.t.Helper()
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(packet)); err != nil {
+	if err := c.ws.Send(packet); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
@@ -174,12 +179,11 @@ func TestHandlerRefusesDisallowedOrigins(t *testing.T) {
 			t.Errorf("polling with Origin %q: %d, want %d", tc.origin, resp.StatusCode, tc.want)
 		}
 	}
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	if _, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"https://evil.example.com"}}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
-		t.Errorf("websocket from a disallowed origin: err %v, resp %v; want 403", err, resp)
+	url := srv.URL + "/socket.io/?EIO=4&transport=websocket"
+	if _, err := wstest.Dial(url, http.Header{"Origin": {"https://evil.example.com"}}); wstest.Status(err) != http.StatusForbidden {
+		t.Errorf("websocket from a disallowed origin: %v; want 403", err)
 	}
-	// An allowed cross-origin upgrade passes (the library alone refuses it).
-	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"http://localhost"}})
+	ws, err := wstest.Dial(url, http.Header{"Origin": {"http://localhost"}})
 	if err != nil {
 		t.Fatalf("websocket from an allowed origin: %v", err)
 	}
@@ -195,19 +199,23 @@ func TestServerDisconnectSendsThePacketBeforeClosing(t *testing.T) {
 		t.Fatalf("ack %q: %v", ack, err)
 	}
 	c.read() // userCreated
-	s, ok := g.transport.IO().Sockets().Sockets().Load(socket.SocketId(sid.Sid))
-	if !ok {
+	var s *sio.Socket
+	g.nsp.Sockets(func(x *sio.Socket) {
+		if x.ID() == sid.Sid {
+			s = x
+		}
+	})
+	if s == nil {
 		t.Fatalf("socket %s not found", sid.Sid)
 	}
 	start := time.Now()
-	newConn(s, g.cfg.CloseDelay).Disconnect()
+	conn{s}.Disconnect()
 	if got := c.read(); got != "41" {
 		t.Fatalf("got %q, want the DISCONNECT packet 41", got)
 	}
 	// The client would close now; this one does not, so the server does.
-	_ = c.ws.SetReadDeadline(time.Now().Add(3 * time.Second))
 	for {
-		if _, _, err := c.ws.ReadMessage(); err != nil {
+		if _, _, err := c.ws.Read(3 * time.Second); err != nil {
 			break
 		}
 	}
@@ -286,16 +294,40 @@ func TestSilentClientLeavesPresenceAfterThePingTimeout(t *testing.T) {
 		c.send(`42["join",{"user":{"id":"` + id + `","alias":"x"},"tenantSlug":"demo"}]`)
 		return c
 	}
-	join("alice-session-token-0001", "a11ce000-0000-4000-8000-000000000001") // then never answers a ping
+	alice := join("alice-session-token-0001", "a11ce000-0000-4000-8000-000000000001")
+	// Alice answers pings until Mod has seen her online, then falls silent.
+	silent := make(chan struct{})
+	aliceDone := make(chan struct{})
+	go func() {
+		defer close(aliceDone)
+		for {
+			select {
+			case <-silent:
+				return
+			default:
+			}
+			p, err := alice.ws.ReadText(50 * time.Millisecond)
+			if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+			if p == "2" {
+				_ = alice.ws.Send("3")
+			}
+		}
+	}()
 	mod := join("mod-session-token-0002", "30d00000-0000-4000-8000-000000000002")
 	sawAlice := false
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		p := mod.read()
 		if !strings.HasPrefix(p, `42["presenceUpdate"`) {
 			continue
 		}
 		if strings.Contains(p, "a11ce000") {
+			if !sawAlice {
+				close(silent)
+				<-aliceDone
+			}
 			sawAlice = true
 		} else if sawAlice {
 			return

@@ -1,16 +1,15 @@
 package socketio
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
 	"chatd"
 	"chatd/auth"
 	"chatd/socketio/chat"
+	"chatd/socketio/sio"
 )
 
 // The session cookie under its two names (http-api.md §4.3), the
@@ -24,100 +23,67 @@ var sessionCookies = []string{"__Secure-better-auth.session_token", "better-auth
 const maxHandshakeField = 512
 
 // authenticate is the namespace middleware: it decides who the socket is
-// before the CONNECT ack, so a refused client gets CONNECT_ERROR and never a
-// connect followed by a disconnect.
-func (g *Gateway) authenticate(s *socket.Socket, next func(*socket.ExtendedError)) {
+// before the CONNECT ack, so a refused client gets CONNECT_ERROR
+// {"message": …} (without "data", as Node) and never a connect followed by a
+// disconnect.
+func (g *Gateway) authenticate(s *sio.Socket) error {
 	hs := handshakeOf(s)
-	id, err := g.chat.Authenticate(g.ctx, hs, string(s.Id()))
+	id, err := g.chat.Authenticate(g.ctx, hs, s.ID())
 	if err != nil {
-		msg := connectErrorMessage(err)
+		msg := chatd.ErrorMessage(err)
 		level := slog.LevelInfo
 		if code := chatd.ErrorCode(err); code == chatd.EINTERNAL || code == chatd.EUNAVAILABLE {
 			level = slog.LevelError
 		}
-		g.log.Log(g.ctx, level, "socket refused", slog.String("socket_id", string(s.Id())),
+		g.log.Log(g.ctx, level, "socket refused", slog.String("socket_id", s.ID()),
 			slog.String("reason", msg), slog.Any("error", err))
-		refuse(s, msg)
-		return
+		return &sio.ConnectError{Message: msg}
 	}
 	s.SetData(id)
-	next(nil)
+	return nil
 }
-
-// refuse answers the CONNECT with CONNECT_ERROR {"message": msg} and leaves
-// the middleware chain unfinished, so the socket is never connected; the
-// client closes the transport (or the connect timeout does). It writes the
-// packet itself because the library's next(err) always adds "data": null,
-// which Node leaves out (socket.io-client then sees err.data === null instead
-// of undefined).
-func refuse(s *socket.Socket, msg string) {
-	packet := &parser.Packet{Type: parser.CONNECT_ERROR, Nsp: s.Nsp().Name(), Data: map[string]any{"message": msg}}
-	if s.Conn().ReadyState() != "open" {
-		return
-	}
-	s.Client().WriteToEngine(s.Nsp().Server().Encoder().Encode(packet), &socket.WriteOptions{})
-}
-
-// connectErrorMessage is the text of the CONNECT_ERROR packet: the rules'
-// client-safe message ("invalid session", "authentication required",
-// "service unavailable"), "Internal error." for anything without one.
-func connectErrorMessage(err error) string { return chatd.ErrorMessage(err) }
 
 // handshakeOf reads what the socket presented: the token from auth.token,
 // else query.token; failing both, the session cookie as CookieToken (a stale
 // cookie does not lock a browser out of the guest path); and the anonymous
 // path's query.
-func handshakeOf(s *socket.Socket) chat.Handshake {
-	ctx := s.Request()
-	q := ctx.Query()
+func handshakeOf(s *sio.Socket) chat.Handshake {
+	r := s.Request()
+	q := r.URL.Query()
 	h := chat.Handshake{
-		Token:      authToken(s.Handshake().Auth),
-		UserID:     bounded(q.Peek("userId")),
-		UserAlias:  bounded(q.Peek("userAlias")),
-		TenantSlug: bounded(q.Peek("tenantSlug")),
-		Origin:     handshakeOrigin(ctx.Request()),
+		Token:      authToken(s.Auth()),
+		UserID:     bounded(q.Get("userId")),
+		UserAlias:  bounded(q.Get("userAlias")),
+		TenantSlug: bounded(q.Get("tenantSlug")),
+		Origin:     bounded(r.Header.Get("Origin")),
 	}
 	if h.Token == "" {
-		h.Token = bounded(q.Peek("token"))
+		h.Token = bounded(q.Get("token"))
 	}
 	if h.Token == "" {
-		h.CookieToken = cookieToken(ctx.Request())
+		h.CookieToken = cookieToken(r)
 	}
 	return h
 }
 
 // authToken is auth.token when it is a string; the app sends null when it
 // has no session, which means "anonymous".
-func authToken(auth map[string]any) string {
-	v, _ := auth["token"].(string)
+func authToken(raw json.RawMessage) string {
+	var a struct {
+		Token any `json:"token"`
+	}
+	_ = json.Unmarshal(raw, &a)
+	v, _ := a.Token.(string)
 	return bounded(v)
 }
 
 func cookieToken(r *http.Request) string {
-	if r == nil {
-		return ""
-	}
 	for _, name := range sessionCookies {
 		if v := bounded(auth.RequestCookie(r, name)); v != "" {
 			return v
 		}
 	}
 	return ""
-}
-
-// upgradeOriginKey holds, in a WebSocket upgrade request's context, the
-// Origin header Handler removed before the library's upgrader saw it.
-type upgradeOriginKey struct{}
-
-// handshakeOrigin is the Origin header the handshake request carried.
-func handshakeOrigin(r *http.Request) string {
-	if r == nil {
-		return ""
-	}
-	if origin, ok := r.Context().Value(upgradeOriginKey{}).(string); ok {
-		return bounded(origin)
-	}
-	return bounded(r.Header.Get("Origin"))
 }
 
 func bounded(s string) string {

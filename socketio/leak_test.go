@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"chatd/auth"
 	"chatd/server"
 	"chatd/socketio/chat"
+	"chatd/socketio/internal/wstest"
 	"chatd/store"
 	"chatd/store/storetest"
 )
@@ -105,4 +107,69 @@ func exerciseAndClose(t *testing.T, cfg Config) {
 		c.ws.Close()
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestConnectThenDropLeavesNothing connects and drops thousands of times,
+// at every point of the connect: before the open packet is read, right
+// after CONNECT is sent, and after its ack. Every socket that was connected
+// must be disconnected (the gauge returns to 0), every session forgotten,
+// and, after Close, no goroutine left.
+func TestConnectThenDropLeavesNothing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionCleaner"))
+	cycles := 2000
+	if testing.Short() {
+		cycles = 200
+	}
+	g, srv := newTestGatewayWith(t, Config{Chat: chat.Config{HeartbeatInterval: time.Hour}}, nil)
+	url := srv.URL + "/socket.io/?EIO=4&transport=websocket&tenantSlug=demo"
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				connectThenDrop(t, url, i%4)
+			}
+		})
+	}
+	for i := range cycles {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	waitFor(t, func() bool { return g.Connections() == 0 }, "the connection gauge back to 0")
+	waitFor(t, func() bool { return g.engine.Stats().Sessions.Load() == 0 }, "every session forgotten")
+	g.Close()
+	srv.Close()
+	http.DefaultClient.CloseIdleConnections()
+}
+
+// connectThenDrop opens one socket and drops it at the given step.
+func connectThenDrop(t *testing.T, url string, step int) {
+	ws, err := wstest.Dial(url, nil)
+	if err != nil {
+		t.Errorf("dial: %v", err)
+		return
+	}
+	defer ws.Close()
+	if step == 0 {
+		return // before reading the open packet
+	}
+	if _, err := ws.ReadText(5 * time.Second); err != nil {
+		t.Errorf("open: %v", err)
+		return
+	}
+	_ = ws.Send(`40{"token":"alice-session-token-0001"}`)
+	if step == 1 {
+		return // CONNECT sent, ack not read
+	}
+	if ack, err := ws.ReadText(5 * time.Second); err != nil || !strings.HasPrefix(ack, "40") {
+		t.Errorf("ack %q: %v", ack, err)
+		return
+	}
+	if step == 2 {
+		return // right after the ack
+	}
+	_ = ws.Send(`42["join",{"user":{"id":"a11ce000-0000-4000-8000-000000000001","alias":"Alice"},"tenantSlug":"demo"}]`)
 }

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"chatd/socketio/chat"
+	"chatd/socketio/sio"
 )
 
 // The script connects n times with the real socket.io-client and prints how
@@ -48,10 +49,11 @@ func TestRealClientSeesServerDisconnect(t *testing.T) {
 	if _, statErr := os.Stat(filepath.Join(filepath.Dir(pkg), "node_modules", "socket.io-client")); err != nil || statErr != nil {
 		t.Skip("node or compat/node_modules missing (npm ci in compat/); the Node suite covers the rest")
 	}
-	g, srv := newTestGateway(t)
-	_ = g.transport.IO().On("connection", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		time.AfterFunc(50*time.Millisecond, func() { newConn(s, g.cfg.CloseDelay).Disconnect() })
+	_, srv := newTestGatewayWith(t, Config{Chat: chat.Config{HeartbeatInterval: time.Hour}}, func(g *Gateway) {
+		g.nsp.OnConnection(func(s *sio.Socket) {
+			g.connected(s)
+			time.AfterFunc(50*time.Millisecond, func() { conn{s}.Disconnect() })
+		})
 	})
 	script := filepath.Join(t.TempDir(), "disconnect.cjs")
 	if err := os.WriteFile(script, []byte(disconnectScript), 0o600); err != nil {

@@ -6,21 +6,22 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
-	sioredis "github.com/zishang520/socket.io/adapters/redis/v3"
-	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"chatd/socketio/chat"
+	"chatd/socketio/redisadapter"
+	"chatd/socketio/sio"
 )
 
 // redisCluster is what several chatd processes share through one Redis: the
 // Socket.IO adapter (rooms and broadcasts, wire-compatible with Node's
 // @socket.io/redis-adapter) and the chat's presence.
 type redisCluster struct {
+	ctx    context.Context
 	client *goredis.Client
-	sio    *sioredis.RedisClient
 	prefix string
+	log    *slog.Logger
 }
 
 func newRedisCluster(ctx context.Context, url, prefix string, log *slog.Logger) (*redisCluster, error) {
@@ -35,23 +36,21 @@ func newRedisCluster(ctx context.Context, url, prefix string, log *slog.Logger) 
 		_ = client.Close()
 		return nil, fmt.Errorf("socketio: redis ping: %w", err)
 	}
-	sio := sioredis.NewRedisClient(ctx, client)
-	// The adapter reports lost subscriptions and failed publishes as events;
-	// without a listener they would vanish.
-	_ = sio.On("error", func(args ...any) {
-		if len(args) > 0 && ctx.Err() == nil {
-			log.Warn("redis adapter error", slog.Any("error", args[0]))
-		}
-	})
-	return &redisCluster{client: client, sio: sio, prefix: prefix}, nil
+	return &redisCluster{ctx: ctx, client: client, prefix: prefix, log: log}, nil
 }
 
-// adapter is the Redis adapter builder; its channels are "<prefix>#/#…"
-// exactly like Node's adapter with key <prefix>.
-func (rc *redisCluster) adapter() socket.AdapterConstructor {
-	opts := adapter.DefaultRedisAdapterOptions()
-	opts.SetKey(rc.prefix)
-	return &adapter.RedisAdapterBuilder{Redis: rc.sio, Opts: opts}
+// adapter is the factory of namespace "/"'s cluster adapter, channels
+// "<prefix>#/#…" as Node's adapter with key <prefix>.
+func (rc *redisCluster) adapter() func(sio.Local) (sio.Adapter, error) {
+	return func(local sio.Local) (sio.Adapter, error) {
+		// The adapter's series go to a registry of their own for now: the
+		// process registry is built after the gateway (cmd/chatd).
+		metrics, err := redisadapter.NewMetrics(prometheus.NewRegistry())
+		if err != nil {
+			return nil, err
+		}
+		return redisadapter.New(rc.ctx, rc.client, redisadapter.Config{Prefix: rc.prefix, Nsp: "/", Metrics: metrics}, local, rc.log)
+	}
 }
 
 func (rc *redisCluster) presence() chat.PresenceStore {

@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 
 	"chatd/store/storetest"
 )
@@ -83,28 +84,35 @@ func TestSlowClientsAreCut(t *testing.T) {
 func TestSocketsOutliveHTTPTimeouts(t *testing.T) {
 	addr := serveForTest(t)
 	t.Run("websocket", func(t *testing.T) {
-		ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
+		conn, br, _, err := ws.Dial(context.Background(), "ws://"+addr+"/socket.io/?EIO=4&transport=websocket")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer ws.Close()
-		_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
-		if _, open, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(open), "0{") {
+		defer conn.Close()
+		var rw io.ReadWriter = conn
+		if br != nil {
+			rw = struct {
+				io.Reader
+				io.Writer
+			}{br, conn}
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if open, err := wsutil.ReadServerText(rw); err != nil || !strings.HasPrefix(string(open), "0{") {
 			t.Fatalf("open packet %q, %v", open, err)
 		}
 		start := time.Now()
 		// The engine's first ping comes after its ping interval (5 s), past
 		// every HTTP timeout: the server could still write.
-		if _, ping, err := ws.ReadMessage(); err != nil || string(ping) != "2" {
+		if ping, err := wsutil.ReadServerText(rw); err != nil || string(ping) != "2" {
 			t.Fatalf("ping %q, %v after %v", ping, err, time.Since(start))
 		}
 		// And read: a pong and a CONNECT are answered.
 		for _, packet := range []string{"3", "40"} {
-			if err := ws.WriteMessage(websocket.TextMessage, []byte(packet)); err != nil {
+			if err := wsutil.WriteClientText(conn, []byte(packet)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, ack, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(ack), "40{") {
+		if ack, err := wsutil.ReadServerText(rw); err != nil || !strings.HasPrefix(string(ack), "40{") {
 			t.Fatalf("CONNECT answered %q, %v", ack, err)
 		}
 	})

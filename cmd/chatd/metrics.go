@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -11,10 +12,10 @@ import (
 )
 
 // newMetrics builds chatd's registry: the Go runtime and process series, the
-// HTTP series, a gauge of connected sockets and a count of the sockets
-// NATIVE_ID_FALLBACK bound. It is served on its own listener
-// (METRICS_ADDR), never on the public ports.
-func newMetrics(sockets, nativeFallbacks func() int64) (*prometheus.Registry, *server.Metrics, error) {
+// HTTP series, a gauge of connected sockets, a count of slow consumers
+// dropped and a count of the sockets NATIVE_ID_FALLBACK bound. It is served
+// on its own listener (METRICS_ADDR), never on the public ports.
+func newMetrics(sockets socketStats, nativeFallbacks func() int64) (*prometheus.Registry, *server.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	httpMetrics, err := server.NewMetrics(reg)
 	if err != nil {
@@ -26,7 +27,11 @@ func newMetrics(sockets, nativeFallbacks func() int64) (*prometheus.Registry, *s
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "chatd_socket_connections",
 			Help: "Socket.IO sockets connected to this process.",
-		}, func() float64 { return float64(sockets()) }),
+		}, func() float64 { return float64(sockets.Connections()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chatd_socket_slow_consumers_total",
+			Help: "Socket.IO connections dropped because they did not read what was sent to them in time.",
+		}, func() float64 { return float64(sockets.SlowConsumers()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "chatd_socket_native_id_fallback_total",
 			Help: "Sockets bound to a registered user without a credential by NATIVE_ID_FALLBACK=member (member rights only).",
@@ -39,9 +44,21 @@ func newMetrics(sockets, nativeFallbacks func() int64) (*prometheus.Registry, *s
 	return reg, httpMetrics, nil
 }
 
-// metricsHandler serves the registry at /metrics.
+// socketStats is what the socket series read from the gateway.
+type socketStats interface {
+	Connections() int64
+	SlowConsumers() int64
+}
+
+// metricsHandler serves the registry at /metrics and the Go profiles at
+// /debug/pprof/ (the listener is private: an operator's, never a client's).
 func metricsHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }

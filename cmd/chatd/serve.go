@@ -161,13 +161,14 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	defer sockets.Close()
+	go trimMemory(ctx)
 	// Shutdown closes the sockets first, while the listeners still serve (a
 	// polling client needs one more request to hear the close, and presence
 	// must reach the other processes), and only then the HTTP servers.
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	registry, httpMetrics, err := newMetrics(sockets.Connections, sockets.Chat().NativeFallbacks)
+	registry, httpMetrics, err := newMetrics(sockets, sockets.Chat().NativeFallbacks)
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		WriteTimeout:   cfg.HTTP.WriteTimeout,
 		// The engine pings every interval, which ends a held polling GET;
 		// the ping timeout is slack for a late ping.
-		SocketPollHold: socketio.DefaultGatewayPingInterval + socketio.DefaultGatewayPingTimeout,
+		SocketPollHold: socketio.DefaultPingInterval + socketio.DefaultPingTimeout,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
 		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, SessionSockets: sockets.Chat(), Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,26 +24,21 @@ import (
 	"syscall"
 	"time"
 
-	"chatd/socketio"
-
-	engine "github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"chatd/socketio/engineio"
+	"chatd/socketio/sio"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// options are the suites' settings.
-func options(path string) socketio.TransportOptions {
-	return socketio.TransportOptions{
-		Path:           path,
-		PingInterval:   300 * time.Millisecond,
-		PingTimeout:    200 * time.Millisecond,
-		MaxPayload:     1_000_000,
-		ConnectTimeout: 1000 * time.Millisecond,
-		CORSAnyOrigin:  true,
+// engineConfig is the suites' Engine.IO settings.
+func engineConfig() engineio.Config {
+	return engineio.Config{
+		PingInterval:  300 * time.Millisecond,
+		PingTimeout:   200 * time.Millisecond,
+		MaxPayload:    1_000_000,
+		CORSAnyOrigin: true,
 	}
 }
 
@@ -60,18 +56,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
-	eio := socketio.NewEngine(options("/engine.io/"))
+	eio := engineio.NewServer(engineConfig(), echo{})
 	defer eio.Close()
-	_ = eio.Server().On("connection", echo, logClose("/engine.io/"))
 
-	sio := socketio.NewTransport(options("/socket.io/"))
-	defer sio.Close()
-	mountSocketIO(sio.IO())
-	_ = sio.IO().Engine().On("connection", logClose("/socket.io/"))
+	io := sio.NewServer(sio.Config{ConnectTimeout: time.Second})
+	mountSocketIO(io)
+	sioEngine := engineio.NewServer(engineConfig(), io)
+	defer sioEngine.Close()
 
 	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", eio.Handler())
-	mux.Handle("/socket.io/", sio.Handler())
+	mux.Handle("/engine.io/", eio)
+	mux.Handle("/socket.io/", sioEngine)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -96,70 +91,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// echo sends every message of an Engine.IO session straight back, text as
-// text and binary as binary.
-func echo(args ...any) {
-	conn, ok := args[0].(engine.Socket)
-	if !ok {
+// echo is the bare Engine.IO handler: every message goes straight back,
+// text as text and binary as binary.
+type echo struct{}
+
+func (echo) Open(s *engineio.Session) engineio.Receiver { return echoSession{s} }
+
+type echoSession struct{ s *engineio.Session }
+
+func (e echoSession) Message(data []byte, binary bool) {
+	if binary {
+		e.s.Send(engineio.BinaryMessage(data))
 		return
 	}
-	_ = conn.On("message", func(args ...any) {
-		if len(args) == 0 {
-			return
-		}
-		switch data := args[0].(type) {
-		case *types.StringBuffer:
-			conn.Send(types.NewStringBufferString(data.String()), nil, nil)
-		case types.BufferInterface:
-			conn.Send(types.NewBytesBuffer(data.Bytes()), nil, nil)
-		}
-	})
+	e.s.Send(engineio.TextMessage(data))
 }
 
-// logClose reports why each session ended, the first thing to look at
-// when a suite run fails on timing.
-func logClose(path string) func(...any) {
-	return func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
-		}
-		sid := conn.Id()
-		_ = conn.Once("close", func(args ...any) {
-			reason, _ := args[0].(string)
-			slog.Debug("session closed", slog.String("path", path), slog.String("sid", sid), slog.String("reason", reason))
-		})
-	}
-}
+func (echoSession) Closed(string) {}
 
 // mountSocketIO registers the suites' namespaces; any other namespace is
-// refused by the library with "Invalid namespace".
-func mountSocketIO(io *socket.Server) {
-	io.Of("/", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		emitAuth(s)
-		_ = s.On("message", func(args ...any) {
-			_ = s.Emit("message-back", args...)
-		})
-		_ = s.On("message-with-ack", func(args ...any) {
-			if len(args) == 0 {
-				return
-			}
-			if ack, ok := args[len(args)-1].(socket.Ack); ok {
-				ack(args[:len(args)-1], nil)
+// refused with "Invalid namespace".
+func mountSocketIO(io *sio.Server) {
+	io.Of("/").OnConnection(func(s *sio.Socket) {
+		s.EmitRaw("auth", []json.RawMessage{s.Auth()}, nil)
+		s.OnEvent(func(s *sio.Socket, ev sio.Event) {
+			switch ev.Name {
+			case "message":
+				s.EmitRaw("message-back", ev.Args, ev.Attachments)
+			case "message-with-ack":
+				if ev.AckID != nil {
+					s.Ack(*ev.AckID, ev.Args, ev.Attachments)
+				}
 			}
 		})
 	})
-	io.Of("/custom", func(args ...any) {
-		emitAuth(args[0].(*socket.Socket))
+	io.Of("/custom").OnConnection(func(s *sio.Socket) {
+		s.EmitRaw("auth", []json.RawMessage{s.Auth()}, nil)
 	})
-}
-
-// emitAuth sends the CONNECT payload back, {} when there was none.
-func emitAuth(s *socket.Socket) {
-	auth := s.Handshake().Auth
-	if auth == nil {
-		auth = map[string]any{}
-	}
-	_ = s.Emit("auth", auth)
 }

@@ -61,6 +61,10 @@ func (h *recHub) Emit(room, name string, payload any) {
 	}
 }
 
+// EmitLocalState records and delivers like Emit: one process has no
+// queue to coalesce in.
+func (h *recHub) EmitLocalState(room, _, name string, payload any) { h.Emit(room, name, payload) }
+
 func (h *recHub) broadcasts(name string) []event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -27,6 +27,11 @@ type Conn interface {
 // Redis. Emitting to an empty room does nothing.
 type Hub interface {
 	Emit(room string, event string, payload any)
+	// EmitLocalState sends to THIS process's sockets in room only; each
+	// connection holds at most one unsent frame per key (a newer replaces the
+	// older unsent one); the call returns once the frame is queued on every
+	// local socket of the room.
+	EmitLocalState(room, key, event string, payload any)
 }
 
 // Handshake is what a socket presented when it connected: the token found in

@@ -298,6 +298,8 @@ type noHub struct{}
 
 func (noHub) Emit(string, string, any) {}
 
+func (noHub) EmitLocalState(string, string, string, any) {}
+
 // Every socket may send eventBurst events at once and eventRate per second
 // after that; the rest are dropped. Honest clients send a few events a
 // minute; this only bounds the database work one socket can cause.

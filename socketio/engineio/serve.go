@@ -1,0 +1,231 @@
+package engineio
+
+import (
+	"bufio"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// ServeHTTP serves every Engine.IO request: handshakes, polling GETs and
+// POSTs, and websockets (new or upgrading a polling session). It checks
+// requests in Node's order: transport, Origin header, session, handshake
+// method, then protocol version.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.cfg.CORSAnyOrigin && corsAnyOrigin(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	transport := q.Get("transport")
+	upgrade := isWebsocketUpgrade(r)
+	if transport != "polling" && transport != "websocket" {
+		WriteError(w, errUnknownTransport)
+		return
+	}
+	if invalidHeader(r.Header.Get("Origin")) {
+		WriteError(w, errBadRequest)
+		return
+	}
+	if sid := q.Get("sid"); sid != "" {
+		srv.serveSession(w, r, sid, transport, upgrade)
+		return
+	}
+	switch {
+	case r.Method != http.MethodGet:
+		WriteError(w, errBadHandshake)
+	case transport == "websocket" && !upgrade, transport == "polling" && upgrade:
+		WriteError(w, errBadRequest)
+	case q.Get("EIO") != "4":
+		WriteError(w, errUnsupported)
+	default:
+		srv.handshake(w, r, transport == "websocket")
+	}
+}
+
+// serveSession routes a request that names a session.
+func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, transport string, upgrade bool) {
+	s := srv.session(sid)
+	if s != nil && s.expired(time.Now()) {
+		s.close("ping timeout", closeAbort)
+		s = nil
+	}
+	if s == nil {
+		WriteError(w, errUnknownSID)
+		return
+	}
+	if upgrade {
+		if transport != "websocket" {
+			WriteError(w, errBadRequest)
+			return
+		}
+		srv.upgradeSession(w, r, s)
+		return
+	}
+	if transport != s.Transport() {
+		WriteError(w, errBadRequest)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		s.onPoll(w, r)
+	case http.MethodPost:
+		s.onPost(w, r)
+	default:
+		w.WriteHeader(http.StatusInternalServerError) // as Node's polling transport
+	}
+}
+
+// handshake opens a new session.
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket bool) {
+	s := &Session{id: NewID(), srv: srv, req: trimRequest(r)}
+	if a := srv.cfg.Admission; a != nil {
+		if err := a.Admit(r); err != nil {
+			writeJSONError(w, http.StatusTooManyRequests, errForbidden, "Too many requests")
+			return
+		}
+		s.admitted = true
+	}
+	var c *wsConn
+	var first *bufio.Reader
+	if websocket {
+		conn, rw, _, err := ws.UpgradeHTTP(r, w)
+		if err != nil {
+			s.release() // gobwas has answered the request
+			return
+		}
+		c, first = newWSConn(s, conn), buffered(rw.Reader)
+		s.ws = c
+	}
+	s.recv = srv.handler.Open(s)
+	if !srv.add(s) {
+		s.release()
+		if c != nil {
+			_ = c.conn.Close()
+		} else {
+			WriteError(w, errBadRequest)
+		}
+		return
+	}
+	s.queue.push(srv.openPacket(s.id, !websocket), "", time.Now())
+	s.open()
+	if websocket {
+		s.mu.Lock()
+		c.kick()
+		s.mu.Unlock()
+		go c.readLoop(first)
+		return
+	}
+	s.onPoll(w, r)
+}
+
+// upgradeSession accepts a websocket for a polling session and probes it.
+func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Session) {
+	s.mu.Lock()
+	ok := s.state == stateOpen && s.ws == nil && !s.upgrading
+	if ok {
+		s.upgrading = true // claimed before the handshake: a second websocket is refused
+	}
+	s.mu.Unlock()
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	if !ok {
+		// As Node: the websocket opens, then closes at once.
+		if err == nil {
+			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = conn.Write(wsCloseEmpty.wire)
+			_ = conn.Close()
+		}
+		return
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.upgrading = false
+		s.mu.Unlock()
+		return
+	}
+	c := newWSConn(s, conn)
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.upgrading = false
+		c.closeNow()
+		s.mu.Unlock()
+		return
+	}
+	s.probe = c
+	s.mu.Unlock()
+	s.watchUpgrade(c)
+	go c.readLoop(buffered(rw.Reader))
+}
+
+// buffered returns r when it holds bytes the client sent right after its
+// upgrade request, nil otherwise (the HTTP server's buffer is then dropped).
+func buffered(br *bufio.Reader) *bufio.Reader {
+	if br != nil && br.Buffered() > 0 {
+		return br
+	}
+	return nil
+}
+
+func isWebsocketUpgrade(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
+			return true
+		}
+	}
+	return false
+}
+
+// corsAnyOrigin answers CORS with "*" and a preflight with 204; it reports
+// whether the request is answered.
+func corsAnyOrigin(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+		h.Add("Vary", "Access-Control-Request-Headers")
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// invalidHeader is Node's checkInvalidHeaderChar: a control character
+// other than tab, or DEL.
+func invalidHeader(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// keptHeaders are the handshake headers a session keeps for the layers
+// above (the Socket.IO handshake, cookies, the client's address).
+var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "Referer",
+	"X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip", "Accept-Language"}
+
+// trimRequest keeps what a session needs of its handshake request, copied
+// so that nothing else of the request (its buffers, the other headers) is
+// pinned for the session's life: an idle session's memory is mostly this.
+func trimRequest(r *http.Request) *http.Request {
+	var h http.Header
+	for _, k := range keptHeaders {
+		if v := r.Header.Get(k); v != "" {
+			if h == nil {
+				h = make(http.Header, 2)
+			}
+			h[k] = []string{strings.Clone(v)}
+		}
+	}
+	u := &url.URL{Path: strings.Clone(r.URL.Path), RawQuery: strings.Clone(r.URL.RawQuery)}
+	return &http.Request{Method: http.MethodGet, URL: u, Header: h, Host: strings.Clone(r.Host),
+		RemoteAddr: strings.Clone(r.RemoteAddr), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, TLS: r.TLS}
+}

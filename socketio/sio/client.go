@@ -1,0 +1,272 @@
+package sio
+
+import (
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"chatd/socketio/engineio"
+)
+
+// client is one Socket.IO connection: an Engine.IO session and the sockets
+// it opened, one per namespace. Packets are decoded on the session's reader
+// and handled one at a time, in order, by a goroutine that runs only while
+// there is work (connect, events, disconnects, the session's end), so a
+// socket's state can never be torn down while its connect is half done.
+type client struct {
+	srv *Server
+	es  *engineio.Session
+
+	// reassembly of a binary packet (the client's goroutine only)
+	partial     *header
+	attachments [][]byte
+	attachBytes int
+
+	mu       sync.Mutex
+	drained  *sync.Cond
+	jobs     []job
+	pending  int // bytes of received packets in jobs
+	running  bool
+	gone     bool // the session ended
+	sockets  map[string]*Socket
+	timer    *time.Timer
+	timedOut bool
+}
+
+// job is one thing the client's goroutine does: received data to decode
+// and handle, or internal work (timeouts, disconnects, the end).
+type job struct {
+	raw         []byte
+	binary      bool
+	h           header
+	attachments [][]byte
+	size        int
+	run         func()
+}
+
+func newClient(srv *Server, es *engineio.Session) *client {
+	c := &client{srv: srv, es: es}
+	c.drained = sync.NewCond(&c.mu)
+	c.timer = time.AfterFunc(srv.cfg.ConnectTimeout, func() { c.enqueue(job{run: c.connectTimeout}) })
+	return c
+}
+
+// Message implements engineio.Receiver: it queues the data for the
+// client's goroutine, which decodes it. Nothing is decoded here, on the
+// session's reader, so the reader's stack stays small: it is the one
+// goroutine an idle connection keeps.
+func (c *client) Message(data []byte, binary bool) {
+	c.push(job{raw: data, binary: binary, size: len(data)})
+}
+
+// decode turns queued data into a packet to handle; binary data is an
+// attachment of the packet being reassembled. It reports false when there
+// is nothing to handle yet, or the data broke the protocol (the
+// connection is then closed).
+func (c *client) decode(j *job) bool {
+	cfg := c.srv.cfg
+	if j.binary {
+		if c.partial == nil {
+			c.fail("binary data outside a binary packet")
+			return false
+		}
+		c.attachBytes += len(j.raw)
+		if c.attachBytes > cfg.MaxAttachmentBytes {
+			c.fail("attachments too large")
+			return false
+		}
+		c.attachments = append(c.attachments, j.raw)
+		if len(c.attachments) < c.partial.attachments {
+			return false
+		}
+		j.h, j.attachments = *c.partial, c.attachments
+		c.partial, c.attachments, c.attachBytes = nil, nil, 0
+		return true
+	}
+	if c.partial != nil {
+		c.fail("text data inside a binary packet")
+		return false
+	}
+	h, err := decodeHeader(j.raw, cfg.MaxAttachments)
+	if err != nil {
+		c.fail("invalid packet")
+		return false
+	}
+	if h.attachments > 0 {
+		c.partial = &h
+		return false
+	}
+	j.h = h
+	return true
+}
+
+func sizeOf(atts [][]byte) int {
+	n := 0
+	for _, a := range atts {
+		n += len(a)
+	}
+	return n
+}
+
+// push queues a received packet, waiting first while too much is pending
+// (the connection is then not read until the handlers catch up).
+func (c *client) push(j job) {
+	c.mu.Lock()
+	for c.pending > c.srv.cfg.MaxPendingBytes && !c.gone {
+		c.drained.Wait()
+	}
+	c.pending += j.size
+	c.mu.Unlock()
+	c.enqueue(j)
+}
+
+// Closed implements engineio.Receiver.
+func (c *client) Closed(reason string) {
+	c.mu.Lock()
+	c.gone = true
+	c.drained.Broadcast()
+	c.mu.Unlock()
+	c.enqueue(job{run: func() {
+		c.partial, c.attachments = nil, nil
+		c.closeSockets(reason)
+	}})
+}
+
+// fail closes a connection that broke the protocol.
+func (c *client) fail(why string) {
+	c.srv.log.Debug("socket.io packet refused", slog.String("sid", c.es.ID()), slog.String("reason", why))
+	c.partial, c.attachments = nil, nil
+	c.es.Close("parse error")
+}
+
+func (c *client) enqueue(j job) {
+	c.mu.Lock()
+	c.jobs = append(c.jobs, j)
+	start := !c.running
+	c.running = true
+	c.mu.Unlock()
+	if start {
+		go c.run()
+	}
+}
+
+// run does the queued jobs in order and exits when there are none.
+func (c *client) run() {
+	for {
+		c.mu.Lock()
+		if len(c.jobs) == 0 {
+			c.running = false
+			c.jobs = nil
+			c.mu.Unlock()
+			return
+		}
+		j := c.jobs[0]
+		c.jobs[0] = job{}
+		c.jobs = c.jobs[1:]
+		c.mu.Unlock()
+		if j.run != nil {
+			j.run()
+		} else if c.decode(&j) {
+			c.handle(j)
+		}
+		if j.size > 0 {
+			c.mu.Lock()
+			c.pending -= j.size
+			c.drained.Broadcast()
+			c.mu.Unlock()
+		}
+	}
+}
+
+// handle routes one packet as Node's Client.ondecoded does.
+func (c *client) handle(j job) {
+	h := j.h
+	s := c.sockets[h.nsp]
+	switch {
+	case s == nil && h.typ == PacketConnect:
+		c.connect(h)
+	case s == nil || h.typ == PacketConnect || h.typ == PacketConnectError:
+		c.forceClose() // invalid state
+	default:
+		s.onPacket(h, j.attachments)
+	}
+}
+
+// connect runs the namespace's middleware, registers the socket, then acks
+// and runs the connection handler: everything a disconnect must undo exists
+// before the client can know it is connected.
+func (c *client) connect(h header) {
+	ns := c.srv.namespace(h.nsp)
+	if ns == nil {
+		c.write(&Packet{Type: PacketConnectError, Nsp: h.nsp, Data: json.RawMessage(`{"message":"Invalid namespace"}`)})
+		return
+	}
+	auth := json.RawMessage(h.data)
+	if auth == nil {
+		auth = json.RawMessage(`{}`)
+	}
+	s := newSocket(ns, c, auth)
+	if err := ns.runMiddleware(s); err != nil {
+		if !c.isGone() {
+			c.write(&Packet{Type: PacketConnectError, Nsp: h.nsp, Data: connectErrorData(err)})
+		}
+		return
+	}
+	if c.isGone() {
+		return // the connection ended while the middleware ran
+	}
+	if c.sockets == nil {
+		c.sockets = make(map[string]*Socket, 1)
+	}
+	c.sockets[h.nsp] = s
+	c.timer.Stop()
+	ns.add(s)
+	data, _ := json.Marshal(struct {
+		Sid string `json:"sid"`
+	}{s.id})
+	c.write(&Packet{Type: PacketConnect, Nsp: h.nsp, Data: data})
+	ns.connected(s)
+}
+
+func (c *client) isGone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone
+}
+
+// write sends one packet to this connection.
+func (c *client) write(p *Packet) {
+	c.es.Send(Frames(p)...)
+}
+
+// connectTimeout closes a connection that joined no namespace in time.
+func (c *client) connectTimeout() {
+	if len(c.sockets) == 0 {
+		c.timedOut = true
+		c.forceClose()
+	}
+}
+
+// forceClose closes the connection from the Socket.IO layer; its sockets
+// see "forced server close" (Node's Client.close).
+func (c *client) forceClose() {
+	c.closeSockets("forced server close")
+	c.es.Close("forced close")
+}
+
+// closeSockets disconnects every socket of the connection with reason.
+func (c *client) closeSockets(reason string) {
+	c.timer.Stop()
+	for _, s := range c.sockets {
+		s.onClose(reason)
+	}
+	clear(c.sockets)
+}
+
+// remove forgets a socket that left its namespace.
+func (c *client) remove(s *Socket) {
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+}
