@@ -48,6 +48,7 @@ type Deps struct {
 	Origins  *Origins       // the allow-list shared with the Socket.IO handshake; nil: built from Config
 	Messages messageDeleter // the chat service (*chat.Service): A14 deletes through it so the room hears messageDeleted
 	Accounts socketCloser   // the Socket.IO gateway: a deleted account's sockets are ended (B7); nil: none
+	Tenants  tenantWatcher  // the chat service: it caches tenants and rooms; nil: nothing to tell
 	Metrics  *Metrics       // Prometheus series for every request; nil: not measured
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
 	Logger   *slog.Logger

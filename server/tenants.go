@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"net/http"
@@ -161,6 +162,7 @@ func (s *Server) setupReview(c *gin.Context) {
 		s.nestError(c, err)
 		return
 	}
+	s.tenantChanged(c, t.ID) // it may have renamed the tenant or added rooms
 	c.JSON(http.StatusOK, withRooms(t, rooms))
 }
 
@@ -205,7 +207,20 @@ func (s *Server) updateTenant(c *gin.Context) {
 		s.failNext(c, err, "Failed to update tenant")
 		return
 	}
+	s.tenantChanged(c, t.ID)
 	c.JSON(http.StatusOK, newTenantJSON(t))
+}
+
+// tenantWatcher is told of every change to a tenant or its rooms, so
+// that no process keeps using a cached copy (*chat.Service).
+type tenantWatcher interface {
+	TenantChanged(ctx context.Context, tenantID string)
+}
+
+func (s *Server) tenantChanged(c *gin.Context, tenantID string) {
+	if s.deps.Tenants != nil {
+		s.deps.Tenants.TenantChanged(c.Request.Context(), tenantID)
+	}
 }
 
 // updateTarget is the tenant named by the slug, or by body.id when the slug

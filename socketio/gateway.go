@@ -123,6 +123,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		}
 		g.redis = rc
 		chatDeps.Presence = rc.presence()
+		chatDeps.Notices = rc.notices(deps.Logger)
 	}
 	g.chat = chat.NewService(cfg.Chat, chatDeps)
 	g.nsp.Use(g.authenticate)

@@ -57,4 +57,10 @@ func (rc *redisCluster) presence() chat.PresenceStore {
 	return chat.NewRedisPresence(rc.client, rc.prefix+":presence")
 }
 
+// notices carries the chat's cross-process notices (presence changes,
+// tenant invalidations) on a plain pub/sub channel beside the adapter's.
+func (rc *redisCluster) notices(log *slog.Logger) chat.Notices {
+	return chat.NewRedisNotices(rc.client, rc.prefix+":chat", log)
+}
+
 func (rc *redisCluster) close() { _ = rc.client.Close() }

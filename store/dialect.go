@@ -125,3 +125,20 @@ func sqliteCode(err error) int {
 
 // Dialect names the database the store runs on: "postgres" or "sqlite".
 func (db *DB) Dialect() string { return db.dialect.name }
+
+// isRowError reports whether err is the database's complaint about a row's
+// data rather than about the connection or the server, so that retrying the
+// other rows of a batch without that one can succeed: PostgreSQL's classes
+// 22 (data exception) and 23 (integrity constraint); SQLite's constraint,
+// type mismatch and too-big errors.
+func isRowError(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code.Class() == "22" || pqErr.Code.Class() == "23"
+	}
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG:
+		return true
+	}
+	return false
+}

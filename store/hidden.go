@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -34,15 +35,29 @@ func (db *DB) HiddenPeerIDs(ctx context.Context, userID, tenantID string) ([]str
 	return ids, nil
 }
 
-// unhideConversation shows the conversation between a and b again on both
-// sides: a new private message reopens it.
-func unhideConversation(ctx context.Context, ex sqlx.ExecerContext, tenantID, a, b string) error {
-	_, err := ex.ExecContext(ctx, `
-		DELETE FROM "HiddenConversation"
-		WHERE "tenantId" = $1 AND (("userId" = $2 AND "peerId" = $3) OR ("userId" = $3 AND "peerId" = $2))`,
-		tenantID, a, b)
-	if err != nil {
-		return fmt.Errorf("store: unhide conversation: %w", err)
+// unhideConversations shows again, on both sides, the conversation of
+// every stored private message among msgs: a new private message reopens
+// it. One statement for the whole batch.
+func unhideConversations(ctx context.Context, ex sqlx.ExecerContext, msgs []Message, stored map[string]bool) error {
+	var b strings.Builder
+	var args []any
+	for _, m := range msgs {
+		if !m.RecipientID.Valid || !stored[m.ID] {
+			continue
+		}
+		if len(args) > 0 {
+			b.WriteString(" OR ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, `("tenantId" = $%d AND (("userId" = $%d AND "peerId" = $%d) OR ("userId" = $%d AND "peerId" = $%d)))`,
+			n+1, n+2, n+3, n+3, n+2)
+		args = append(args, m.TenantID, m.SenderID, m.RecipientID.String)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := ex.ExecContext(ctx, `DELETE FROM "HiddenConversation" WHERE `+b.String(), args...); err != nil {
+		return fmt.Errorf("store: unhide conversations: %w", err)
 	}
 	return nil
 }

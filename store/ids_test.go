@@ -35,8 +35,9 @@ func TestIDFormats(t *testing.T) {
 func TestConnString(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"postgresql://u:p@db:5432/chat_db?schema=public&connection_limit=5",
-			"postgresql://u:p@db:5432/chat_db?TimeZone=UTC&search_path=public&sslmode=prefer"},
-		{"postgres://localhost/x?sslmode=disable", "postgres://localhost/x?TimeZone=UTC&sslmode=disable"},
+			"postgresql://u:p@db:5432/chat_db?TimeZone=UTC&binary_parameters=yes&search_path=public&sslmode=prefer"},
+		{"postgres://localhost/x?sslmode=disable", "postgres://localhost/x?TimeZone=UTC&binary_parameters=yes&sslmode=disable"},
+		{"postgres://localhost/x?binary_parameters=no", "postgres://localhost/x?TimeZone=UTC&binary_parameters=no&sslmode=prefer"},
 	}
 	for _, tt := range tests {
 		got, err := ConnString(tt.in)

@@ -19,17 +19,37 @@ type TenantMember struct {
 	UpdatedAt       time.Time `db:"updatedAt"`
 }
 
-// MemberRoomIDs lists the rooms of every tenant where userID is a member:
-// staff receive room messages from the moment they connect.
-func (db *DB) MemberRoomIDs(ctx context.Context, userID string) ([]string, error) {
-	ids := []string{}
-	err := db.db.SelectContext(ctx, &ids, `
-		SELECT r."id" FROM "Room" r JOIN "TenantMember" m ON m."tenantId" = r."tenantId"
-		WHERE m."userId" = $1 ORDER BY r."tenantId", r."createdAt", r."id"`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("store: member room ids: %w", err)
+// ConnectState is what an authenticated socket needs at connect, in one
+// query: the rooms of every tenant where userID is a member (staff receive
+// room messages from the moment they connect), by tenant then creation,
+// and the users userID blocked, oldest block first (its first join's
+// blockedUsers).
+func (db *DB) ConnectState(ctx context.Context, userID string) (rooms, blocked []string, err error) {
+	var rows []struct {
+		Kind int       `db:"kind"`
+		ID   string    `db:"id"`
+		K1   string    `db:"k1"` // the sort keys
+		K2   time.Time `db:"k2"`
+		K3   string    `db:"k3"`
 	}
-	return ids, nil
+	err = db.hotSelect(ctx, &rows, `
+		SELECT 0 AS "kind", r."id" AS "id", r."tenantId" AS "k1", r."createdAt" AS "k2", r."id" AS "k3"
+		FROM "Room" r JOIN "TenantMember" m ON m."tenantId" = r."tenantId" WHERE m."userId" = $1
+		UNION ALL
+		SELECT 1, b."blockedId", '', b."createdAt", b."id" FROM "BlockedUser" b WHERE b."userId" = $1
+		ORDER BY 1, 3, 4, 5`, userID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: connect state: %w", err)
+	}
+	rooms, blocked = []string{}, []string{}
+	for _, r := range rows {
+		if r.Kind == 0 {
+			rooms = append(rooms, r.ID)
+		} else {
+			blocked = append(blocked, r.ID)
+		}
+	}
+	return rooms, blocked, nil
 }
 
 // CanModerate reports whether userID may moderate tenantID: a superadmin, a

@@ -27,13 +27,21 @@ func testMemberRoomsAndModeration(t *testing.T, d storetest.Dialect) {
 			t.Fatal(err)
 		}
 	}
-	rooms, err := db.MemberRoomIDs(ctx, seedMod)
+	for _, blocked := range []string{seedBob, seedAlice} {
+		if err := db.BlockUser(ctx, seedMod, blocked); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rooms, blocked, err := db.ConnectState(ctx, seedMod)
 	want := []string{"cm0roomannunci00000000001", seedGen, "r2"}
 	if err != nil || !reflect.DeepEqual(sorted(rooms), sorted(want)) {
 		t.Fatalf("mod's rooms %v, %v; want %v", rooms, err, want)
 	}
-	if rooms, _ := db.MemberRoomIDs(ctx, "nobody"); rooms == nil || len(rooms) != 0 {
-		t.Fatalf("non-member rooms %#v", rooms)
+	if wantBlocked, _ := db.BlockedIDs(ctx, seedMod); !reflect.DeepEqual(blocked, wantBlocked) || len(blocked) != 2 {
+		t.Fatalf("mod's blocked %v, want %v", blocked, wantBlocked)
+	}
+	if rooms, blocked, _ := db.ConnectState(ctx, "nobody"); rooms == nil || len(rooms) != 0 || blocked == nil || len(blocked) != 0 {
+		t.Fatalf("non-member rooms %#v, blocked %#v", rooms, blocked)
 	}
 	tests := []struct {
 		user, tenant string

@@ -29,7 +29,9 @@ func (n *NullJSON) Scan(v any) error {
 }
 
 // Value implements driver.Valuer. The JSON goes as text: PostgreSQL parses it
-// into jsonb, SQLite keeps it as TEXT (a []byte would be stored as a BLOB).
+// into jsonb (a []byte would go in binary format under binary_parameters,
+// which jsonb reads differently), SQLite keeps it as TEXT (a []byte would be
+// stored as a BLOB).
 func (n NullJSON) Value() (driver.Value, error) {
 	if !n.Valid {
 		return nil, nil

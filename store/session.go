@@ -34,7 +34,7 @@ type SessionUser struct {
 // caller's rule, because get-session must see them to delete them.
 func (db *DB) SessionByToken(ctx context.Context, token string) (SessionUser, error) {
 	var su SessionUser
-	err := db.db.GetContext(ctx, &su, `
+	err := db.hotGet(ctx, &su, `
 		SELECT s."id" "s.id", s."userId" "s.userId", s."token" "s.token", s."expiresAt" "s.expiresAt",
 		       s."ipAddress" "s.ipAddress", s."userAgent" "s.userAgent", s."createdAt" "s.createdAt",
 		       s."updatedAt" "s.updatedAt",

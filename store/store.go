@@ -30,6 +30,7 @@ type DB struct {
 	db      *sqlx.DB
 	dialect dialect
 	now     func() time.Time
+	stmts   statements // prepared.go
 }
 
 // Config says how to reach the database and how big the pool may grow.
@@ -58,11 +59,14 @@ func Open(ctx context.Context, cfg Config, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &DB{db: sqldb, dialect: dialect, now: now}, nil
+	return &DB{db: sqldb, dialect: dialect, now: now, stmts: statements{off: usesPgBouncer(cfg.URL)}}, nil
 }
 
-// Close releases the pool.
-func (db *DB) Close() error { return db.db.Close() }
+// Close releases the prepared statements and the pool.
+func (db *DB) Close() error {
+	_ = db.closeStatements() // the pool's close ends them anyway
+	return db.db.Close()
+}
 
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
@@ -92,8 +96,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 
 // ConnString turns a DATABASE_URL as Prisma reads it into one lib/pq accepts:
 // Prisma's "schema" becomes search_path, its pool parameters are dropped, the
-// session runs in UTC (columns hold UTC wall-clock time), and sslmode defaults
-// to "prefer" like libpq rather than lib/pq's "require".
+// session runs in UTC (columns hold UTC wall-clock time), sslmode defaults
+// to "prefer" like libpq rather than lib/pq's "require", and queries go in a
+// single round trip (binary_parameters).
 func ConnString(databaseURL string) (string, error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -109,6 +114,12 @@ func ConnString(databaseURL string) (string, error) {
 	q.Set("TimeZone", "UTC")
 	if q.Get("sslmode") == "" {
 		q.Set("sslmode", "prefer")
+	}
+	// One network round trip per query instead of two: without it lib/pq
+	// prepares every query with arguments before running it. ([]byte
+	// arguments then go in binary format: NullJSON sends text.)
+	if q.Get("binary_parameters") == "" {
+		q.Set("binary_parameters", "yes")
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil

@@ -41,6 +41,33 @@ func (db *DB) UserByID(ctx context.Context, id string) (User, error) {
 	return u, nil
 }
 
+// UserWithBlocked loads one user and, in the same query, the users it
+// blocked, oldest block first (what a guest's handshake and first join
+// need).
+func (db *DB) UserWithBlocked(ctx context.Context, id string) (User, []string, error) {
+	var rows []struct {
+		User
+		BlockedID sql.NullString `db:"blockedId"`
+	}
+	err := db.hotSelect(ctx, &rows, `
+		SELECT `+userColumns+`, b."blockedId" FROM "user" u
+		LEFT JOIN "BlockedUser" b ON b."userId" = u."id"
+		WHERE u."id" = $1 ORDER BY b."createdAt", b."id"`, id)
+	if err != nil {
+		return User{}, nil, fmt.Errorf("store: user with blocked: %w", err)
+	}
+	if len(rows) == 0 {
+		return User{}, nil, fmt.Errorf("store: user with blocked: %w", ErrNotFound)
+	}
+	blocked := []string{}
+	for _, r := range rows {
+		if r.BlockedID.Valid {
+			blocked = append(blocked, r.BlockedID.String)
+		}
+	}
+	return rows[0].User, blocked, nil
+}
+
 // CreateUserTx inserts u inside tx (a login creates the user and its first
 // session together). A taken email is ErrConflict.
 func CreateUserTx(ctx context.Context, tx *sqlx.Tx, u User) error {
@@ -75,23 +102,49 @@ type UserProfile struct {
 	Status *sql.NullString
 }
 
+// updateProfile sets the columns of a UserProfile; profileArgs gives its
+// arguments ($1 the id, $10 updatedAt).
+const updateProfile = `
+	UPDATE "user" SET
+	  "name"   = CASE WHEN $2 THEN $3 ELSE "name" END,
+	  "image"  = CASE WHEN $4 THEN $5 ELSE "image" END,
+	  "gender" = CASE WHEN $6 THEN $7 ELSE "gender" END,
+	  "status" = CASE WHEN $8 THEN $9 ELSE "status" END,
+	  "updatedAt" = $10
+	`
+
+func profileArgs(id string, p UserProfile, now time.Time) []any {
+	return []any{id, p.Name != nil, deref(p.Name), p.Image != nil, derefNull(p.Image),
+		p.Gender != nil, deref(p.Gender), p.Status != nil, derefNull(p.Status), now}
+}
+
 // UpdateUserProfile applies p to the user and bumps updatedAt.
 func (db *DB) UpdateUserProfile(ctx context.Context, id string, p UserProfile) error {
-	res, err := db.db.ExecContext(ctx, `
-		UPDATE "user" SET
-		  "name"   = CASE WHEN $2 THEN $3 ELSE "name" END,
-		  "image"  = CASE WHEN $4 THEN $5 ELSE "image" END,
-		  "gender" = CASE WHEN $6 THEN $7 ELSE "gender" END,
-		  "status" = CASE WHEN $8 THEN $9 ELSE "status" END,
-		  "updatedAt" = $10
-		WHERE "id" = $1`,
-		id, p.Name != nil, deref(p.Name), p.Image != nil, derefNull(p.Image),
-		p.Gender != nil, deref(p.Gender), p.Status != nil, derefNull(p.Status), db.Now())
+	res, err := db.db.ExecContext(ctx, updateProfile+`WHERE "id" = $1`, profileArgs(id, p, db.Now())...)
 	if err != nil {
 		return fmt.Errorf("store: update user profile: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: update user profile: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// SaveProfile is UpdateUserProfile that writes only when p changes
+// something: an unchanged profile keeps its row (and updatedAt) as it is.
+// An unknown user is ErrNotFound.
+func (db *DB) SaveProfile(ctx context.Context, id string, p UserProfile) error {
+	res, err := db.hotExec(ctx, updateProfile+`
+		WHERE "id" = $1 AND (($2 AND "name" IS DISTINCT FROM $3) OR ($4 AND "image" IS DISTINCT FROM $5)
+		   OR ($6 AND "gender" IS DISTINCT FROM $7) OR ($8 AND "status" IS DISTINCT FROM $9))`,
+		profileArgs(id, p, db.Now())...)
+	if err != nil {
+		return fmt.Errorf("store: save profile: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := db.UserByID(ctx, id); err != nil {
+			return fmt.Errorf("store: save profile: %w", err)
+		}
 	}
 	return nil
 }
@@ -121,19 +174,4 @@ func (db *DB) DeleteUser(ctx context.Context, id string) error {
 		return fmt.Errorf("store: delete user: %w", ErrNotFound)
 	}
 	return nil
-}
-
-// CreateAnonymousUser inserts a guest of the chat (isAnonymous, no e-mail)
-// named name, with createdAt = updatedAt = the store's time.
-func (db *DB) CreateAnonymousUser(ctx context.Context, id, name string) (User, error) {
-	now := db.Now()
-	u := User{ID: id, Name: sql.NullString{String: name, Valid: true}, IsAnonymous: true, Role: "USER",
-		CreatedAt: now, UpdatedAt: now}
-	_, err := db.db.ExecContext(ctx, `
-		INSERT INTO "user" ("id", "name", "isAnonymous", "role", "createdAt", "updatedAt")
-		VALUES ($1, $2, true, 'USER', $3, $4)`, u.ID, u.Name, u.CreatedAt, u.UpdatedAt)
-	if err != nil {
-		return User{}, writeErr("store: create anonymous user", err)
-	}
-	return u, nil
 }

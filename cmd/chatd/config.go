@@ -44,6 +44,8 @@ type Config struct {
 	StaffFallback    bool
 	EmailPassword    bool
 	PresenceWindow   time.Duration
+	TenantCacheTTL   time.Duration // how long a cached tenant or room list is trusted without an invalidation
+	GuestSweepAge    time.Duration // unused guests older than this are deleted; 0 = never
 	ShutdownTimeout  time.Duration
 	HTTP             HTTPLimits // HTTP_*: what every listener allows one connection
 }
@@ -110,6 +112,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		StaffFallback:    e.boolean("STAFF_FALLBACK", true),
 		EmailPassword:    e.boolean("EMAIL_PASSWORD_ENABLED", false),
 		PresenceWindow:   e.millis("PRESENCE_COALESCE_MS", 100*time.Millisecond),
+		TenantCacheTTL:   e.seconds("TENANT_CACHE_TTL", time.Minute),
+		GuestSweepAge:    e.seconds("GUEST_SWEEP_AGE", 7*24*time.Hour),
 		ShutdownTimeout:  e.seconds("SHUTDOWN_TIMEOUT", 10*time.Second),
 		HTTP: HTTPLimits{
 			ReadHeaderTimeout: e.seconds("HTTP_READ_HEADER_TIMEOUT", 10*time.Second),

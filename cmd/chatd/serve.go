@@ -155,7 +155,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
 		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
-			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins},
+			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins,
+			TenantCacheTTL: cfg.TenantCacheTTL, GuestSweepAge: cfg.GuestSweepAge, GuestIDKey: []byte(cfg.BetterAuthSecret)},
 	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
@@ -187,7 +188,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		// the ping timeout is slack for a late ping.
 		SocketPollHold: socketio.DefaultPingInterval + socketio.DefaultPingTimeout,
 	}, server.Deps{Store: db, Resolver: resolver, Sessions: sessions, Logins: logins,
-		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, SessionSockets: sockets.Chat(), Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
+		Sockets: sockets.Handler(), Messages: sockets.Chat(), Accounts: sockets, SessionSockets: sockets.Chat(), Tenants: sockets.Chat(), Metrics: httpMetrics, Origins: allowList, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ for (const mode of TRANSPORT_MODES) {
   describe(`socket handshake (${mode.name})`, () => {
     const tr = { transports: mode.transports };
 
-    test('a new anonymous user is created and told with userCreated', async (t) => {
+    test('a new anonymous user is created and told with userCreated; its row comes with its first join', async (t) => {
       const { server, db } = await withChatd(t);
       const c = open(t, server, { ...tr, query: { userId: 'local-0000-carla', userAlias: 'Carla' } });
       await c.connected();
@@ -31,9 +31,24 @@ for (const mode of TRANSPORT_MODES) {
       assert.match(created.id, UUID);
       assert.equal(created.alias, 'Carla');
       assert.equal(created.tenantId, TENANT_ID);
-      const rows = await query(db.url, 'SELECT name, "isAnonymous" FROM "user" WHERE id = $1', [created.id]);
-      assert.deepEqual(rows, [{ name: 'Carla', isAnonymous: true }]);
       assert.deepEqual(c.received('userConfirmed'), []);
+      const row = () => query(db.url, 'SELECT name, "isAnonymous" FROM "user" WHERE id = $1', [created.id]);
+      assert.deepEqual(await row(), [], 'a connect alone writes no user row');
+      c.emit('join', { user: { id: created.id, alias: 'Carla', gender: 'female' }, tenantSlug: 'demo' });
+      await c.first('blockedUsers');
+      assert.deepEqual(await row(), [{ name: 'Carla', isAnonymous: true }]);
+    });
+
+    test('a guest that never joined resumes with the id it was given', async (t) => {
+      const { server, db } = await withChatd(t);
+      const before = await query(db.url, 'SELECT count(*)::int AS n FROM "user"');
+      const first = open(t, server, { ...tr, query: { userId: 'local-0000-gina', userAlias: 'Gina', tenantSlug: 'demo' } });
+      const created = await first.first('userCreated');
+      first.close();
+      const again = open(t, server, { ...tr, query: { userId: created.id, userAlias: 'Gina', tenantSlug: 'demo' } });
+      assert.deepEqual(await again.first('userConfirmed'), { id: created.id, alias: 'Gina', tenantId: TENANT_ID });
+      assert.deepEqual(again.received('userCreated'), []);
+      assert.deepEqual(await query(db.url, 'SELECT count(*)::int AS n FROM "user"'), before, 'no row for guests that only connect');
     });
 
     test('an anonymous user without query gets a Guest alias and tenantId null', async (t) => {

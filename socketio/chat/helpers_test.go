@@ -38,17 +38,46 @@ type event struct {
 }
 
 // recHub routes Hub.Emit to the recording Conns that joined the room, like
-// the Socket.IO adapter does.
+// the Socket.IO adapter does: on every hub of its cluster (one hub per chatd
+// process). EmitLocalState stays on the hub's own Conns.
 type recHub struct {
-	mu    sync.Mutex
-	rooms map[string]map[*recConn]bool
-	seq   int
-	log   []event // every broadcast, with Name "room|event"
+	cluster *recCluster
+	mu      sync.Mutex
+	rooms   map[string]map[*recConn]bool
+	seq     int
+	log     []event // every broadcast, with Name "room|event"
 }
 
-func newRecHub() *recHub { return &recHub{rooms: map[string]map[*recConn]bool{}} }
+type recCluster struct {
+	mu   sync.Mutex
+	hubs []*recHub
+}
+
+func newRecHub() *recHub {
+	h := &recHub{rooms: map[string]map[*recConn]bool{}, cluster: &recCluster{}}
+	h.cluster.hubs = []*recHub{h}
+	return h
+}
+
+// peer is the hub of another process sharing h's cluster.
+func (h *recHub) peer() *recHub {
+	p := &recHub{rooms: map[string]map[*recConn]bool{}, cluster: h.cluster}
+	h.cluster.mu.Lock()
+	h.cluster.hubs = append(h.cluster.hubs, p)
+	h.cluster.mu.Unlock()
+	return p
+}
 
 func (h *recHub) Emit(room, name string, payload any) {
+	h.cluster.mu.Lock()
+	hubs := append([]*recHub(nil), h.cluster.hubs...)
+	h.cluster.mu.Unlock()
+	for _, hub := range hubs {
+		hub.EmitLocalState(room, "", name, payload)
+	}
+}
+
+func (h *recHub) EmitLocalState(room, _, name string, payload any) {
 	h.mu.Lock()
 	targets := make([]*recConn, 0, len(h.rooms[room]))
 	for c := range h.rooms[room] {
@@ -60,10 +89,6 @@ func (h *recHub) Emit(room, name string, payload any) {
 		c.Emit(name, payload)
 	}
 }
-
-// EmitLocalState records and delivers like Emit: one process has no
-// queue to coalesce in.
-func (h *recHub) EmitLocalState(room, _, name string, payload any) { h.Emit(room, name, payload) }
 
 func (h *recHub) broadcasts(name string) []event {
 	h.mu.Lock()
@@ -77,11 +102,15 @@ func (h *recHub) broadcasts(name string) []event {
 	return out
 }
 
+// newConn is a new socket of this hub's process, in the room of its id as
+// every Socket.IO socket is.
 func (h *recHub) newConn() *recConn {
 	h.mu.Lock()
 	h.seq++
 	h.mu.Unlock()
-	return &recConn{id: store.RandomString(20), hub: h}
+	c := &recConn{id: store.RandomString(20), hub: h}
+	c.Join(c.id)
+	return c
 }
 
 // recConn is a socket that records what it receives.
@@ -246,16 +275,34 @@ func newEnv(t *testing.T) *env {
 	return newEnvWith(t, Config{PresenceWindow: testWindow}, nil)
 }
 
-func newEnvWith(t *testing.T, cfg Config, presence PresenceStore) *env {
+func newEnvWith(t *testing.T, cfg Config, presence PresenceStore, opts ...func(*Deps)) *env {
 	t.Helper()
 	start, _ := time.Parse(time.RFC3339, testStart)
 	clock := &fakeClock{t: start}
 	db, dbURL := storetest.OpenSeeded(t, clock.Now)
 	e := &env{t: t, db: db, dbURL: dbURL, hub: newRecHub(), clock: clock}
-	resolver := auth.NewResolver(auth.NewSigner("test-secret"), db, clock.Now)
-	e.svc = NewService(cfg, Deps{Store: db, Sessions: resolver, Hub: e.hub, Presence: presence, Now: clock.Now})
-	t.Cleanup(e.svc.Close)
+	e.svc = e.newService(cfg, presence, opts...)
 	return e
+}
+
+// newService is a chat process over e's database, clock and hub.
+func (e *env) newService(cfg Config, presence PresenceStore, opts ...func(*Deps)) *Service {
+	resolver := auth.NewResolver(auth.NewSigner("test-secret"), e.db, e.clock.Now)
+	deps := Deps{Store: e.db, Sessions: resolver, Hub: e.hub, Presence: presence, Now: e.clock.Now}
+	for _, o := range opts {
+		o(&deps)
+	}
+	svc := NewService(cfg, deps)
+	e.t.Cleanup(svc.Close)
+	return svc
+}
+
+// peer is a second chatd process: the same database and clock, its own
+// hub on e's cluster (Hub.Emit reaches both) and its own rules.
+func (e *env) peer(cfg Config, presence PresenceStore, opts ...func(*Deps)) *env {
+	p := &env{t: e.t, db: e.db, dbURL: e.dbURL, hub: e.hub.peer(), clock: e.clock}
+	p.svc = p.newService(cfg, presence, opts...)
+	return p
 }
 
 // connect runs the handshake and the CONNECT step for a new socket.

@@ -31,12 +31,24 @@ type socketState struct {
 	conn        Conn
 	id          Identity
 	tenant      *joinedTenant // nil until a join succeeds
-	alias       string        // the alias of the last successful join
+	alias       string        // the alias of the last successful join, as sent
+	shownAlias  string        // the same, as the alias-change message shows it
+	shown       []byte        // the user object presence shows for this socket
 	memberRooms map[string]bool
 	lastSent    time.Time // when the last accepted sendMessage took the slot
 	hasSent     bool
 	gone        bool
 	budget      eventBudget
+	connectedAt time.Time // the handshake, in database precision
+	// row is the user's profile as last read or written; nil for a guest
+	// whose row does not exist yet. rowFresh: read at connect and not
+	// written since, so the first join may trust it without a query.
+	row      *userRow
+	rowFresh bool
+	// blocked is whom the user blocked, read at connect; blockedFresh: the
+	// first join may send it without a query.
+	blocked      []string
+	blockedFresh bool
 }
 
 type joinedTenant struct {
@@ -73,26 +85,28 @@ func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string
 	}
 	alias := SanitizeAlias(h.UserAlias, socketID)
 	if h.UserID != "" && len(h.UserID) <= maxIDLen {
-		u, err := s.store.UserByID(ctx, h.UserID)
+		u, blocked, err := s.store.UserWithBlocked(ctx, h.UserID)
 		if err == nil && u.Name.Valid && u.Name.String != "" {
 			alias = u.Name.String
 		}
 		switch {
 		case err == nil && !u.IsAnonymous:
-			return s.nativeMember(u, h, alias, tenantID, socketID)
+			id, err := s.nativeMember(u, h, alias, tenantID, socketID)
+			id.row, id.blocked = rowOf(u), blocked
+			return id, err
 		case err == nil:
-			return Identity{UserID: u.ID, Alias: alias, TenantID: tenantID, Anonymous: true, Resumed: true}, nil
+			return Identity{UserID: u.ID, Alias: alias, TenantID: tenantID, Anonymous: true, Resumed: true,
+				row: rowOf(u), blocked: blocked}, nil
+		case errors.Is(err, store.ErrNotFound) && s.guests.issued(h.UserID):
+			// A guest of ours whose row was never needed (guests.go).
+			return Identity{UserID: h.UserID, Alias: alias, TenantID: tenantID, Anonymous: true, Resumed: true}, nil
 		case !errors.Is(err, store.ErrNotFound):
 			s.log.Error("handshake user lookup failed", slog.String("error", err.Error()))
 			return Identity{}, errUnavailable
 		}
 	}
-	u, err := s.store.CreateAnonymousUser(ctx, store.NewUUID(), alias)
-	if err != nil {
-		s.log.Error("create anonymous user failed", slog.String("error", err.Error()))
-		return Identity{}, errUnavailable
-	}
-	return Identity{UserID: u.ID, Alias: alias, TenantID: tenantID, Anonymous: true, Created: true}, nil
+	// The row is written when the guest first needs one (guests.go).
+	return Identity{UserID: s.guests.new(), Alias: alias, TenantID: tenantID, Anonymous: true, Created: true}, nil
 }
 
 func (s *Service) authenticateToken(ctx context.Context, token string, tenantID *string) (Identity, error) {
@@ -110,7 +124,7 @@ func (s *Service) authenticateToken(ctx context.Context, token string, tenantID 
 	if su.User.Name.Valid && su.User.Name.String != "" {
 		alias = su.User.Name.String
 	}
-	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID,
+	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID, row: rowOf(su.User),
 		Session: SessionRef{ID: su.Session.ID, ExpiresAt: su.Session.ExpiresAt, token: token}}, nil
 }
 
@@ -119,7 +133,7 @@ func (s *Service) tenantIDBySlug(ctx context.Context, slug string) (*string, err
 	if slug == "" || len(slug) > maxIDLen {
 		return nil, nil
 	}
-	t, err := s.store.TenantBySlug(ctx, slug)
+	t, err := s.tenants.bySlug(ctx, slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
@@ -133,7 +147,8 @@ func (s *Service) tenantIDBySlug(ctx context.Context, slug string) (*string, err
 // (userCreated or userConfirmed), and staff join the rooms of every tenant
 // they work for, so they hear room messages before they join a tenant.
 func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
-	sock := &socketState{conn: c, id: id, memberRooms: map[string]bool{}}
+	sock := &socketState{conn: c, id: id, memberRooms: map[string]bool{}, connectedAt: chatd.DBTime(s.now()),
+		row: id.row, rowFresh: id.row != nil, blocked: id.blocked, blockedFresh: id.Anonymous}
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
 	s.mu.Lock()
@@ -150,11 +165,12 @@ func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
 	if id.Anonymous || id.MemberOnly {
 		return
 	}
-	rooms, err := s.store.MemberRoomIDs(ctx, id.UserID)
+	rooms, blocked, err := s.store.ConnectState(ctx, id.UserID)
 	if err != nil {
 		s.log.Error("member rooms lookup failed", slog.String("user_id", id.UserID), slog.String("error", err.Error()))
 		return
 	}
+	sock.blocked, sock.blockedFresh = blocked, true
 	if len(rooms) > 0 {
 		c.Join(rooms...)
 	}
@@ -181,10 +197,7 @@ func (s *Service) Disconnected(ctx context.Context, c Conn) {
 	if sock.tenant == nil {
 		return
 	}
-	if err := s.presence.Remove(ctx, sock.tenant.ID, c.ID()); err != nil {
-		s.log.Error("presence remove failed", slog.String("socket_id", c.ID()), slog.String("error", err.Error()))
-	}
-	s.coalesce.changed(sock.tenant.ID, sock.tenant.Slug)
+	s.leavePresence(ctx, sock)
 }
 
 // SanitizeAlias is the alias rule of socket-contract.md §3: trim, keep

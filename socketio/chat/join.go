@@ -1,12 +1,14 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"chatd"
@@ -25,14 +27,17 @@ const (
 // join is socket-contract.md §4 "join": bind the socket to a tenant,
 // publish its user in presence and persist the profile it carries. The
 // steps keep the original's order, which the clients see: the alias system
-// message, then blockedUsers, then presenceUpdate.
+// message, then blockedUsers, then presenceUpdate. A join that changes
+// nothing (a re-join with the same user object) writes nothing and
+// announces nothing; the tenant still gets its presenceUpdate, as the
+// original sent one for every join (ws_block_unblock_user).
 func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	tenant, user, ok := s.joinTarget(ctx, sock, payload)
 	if !ok {
 		return
 	}
-	// Presence and the alias-change message carry the alias as sent (§4
-	// step 5, §6); only the stored name is sanitised (step 6).
+	// Presence carries the alias as sent (§4 step 5, §6); the stored name
+	// and the alias-change message carry it sanitised.
 	sentAlias := stringField(user, "alias")
 	shown, profile, err := joinUser(user, sock.id.UserID, SanitizeAlias(sentAlias, sock.conn.ID()))
 	if err != nil {
@@ -44,17 +49,39 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 		s.log.Error("join rooms lookup failed", slog.String("error", err.Error()))
 		return
 	}
-	if sock.tenant != nil && sock.alias != sentAlias {
-		s.hub.Emit("tenant:"+tenant.Slug, "newMessage", aliasChangeMessage(sock.alias, sentAlias, tenant.ID, s.now()))
-	}
-	s.enterPresence(ctx, sock, tenant, rooms, shown)
+	s.announceAlias(sock, tenant, sentAlias)
+	entered := sock.tenant == nil || sock.tenant.ID != tenant.ID
+	changed := s.enterPresence(ctx, sock, tenant, rooms, shown)
 	sock.alias = sentAlias
-	if err := s.store.UpdateUserProfile(ctx, sock.id.UserID, profile); err != nil {
-		s.log.Error("join profile update failed", slog.String("user_id", sock.id.UserID), slog.String("error", err.Error()))
-	}
+	s.saveProfile(ctx, sock, profile)
 	sock.conn.Join(append([]string{"tenant:" + tenant.Slug, sock.id.UserID}, rooms...)...)
 	s.sendBlocked(ctx, sock)
-	s.coalesce.changed(tenant.ID, tenant.Slug)
+	if entered {
+		s.schedule.joined(tenant.ID, tenant.Slug, sock.conn.ID())
+	} else {
+		s.schedule.changed(tenant.ID, tenant.Slug)
+	}
+	if changed {
+		s.publish(ctx, Notice{Kind: NoticePresence, ID: tenant.ID})
+	}
+}
+
+// announceAlias is §4 step 4: a socket already in a tenant that takes
+// another alias makes the tenant hear a system message. It takes the
+// socket's message slot (an alias change is a message every member
+// reads), and when the slot is not free the change goes unannounced.
+func (s *Service) announceAlias(sock *socketState, tenant store.Tenant, sentAlias string) {
+	alias := announcedAlias(sentAlias, sock.conn.ID())
+	old := sock.shownAlias
+	sock.shownAlias = alias
+	if sock.tenant == nil || old == alias {
+		return
+	}
+	if wait := s.takeSlot(sock); wait > 0 {
+		s.log.Debug("alias change not announced: rate limited", slog.String("socket_id", sock.conn.ID()))
+		return
+	}
+	s.hub.Emit("tenant:"+tenant.Slug, "newMessage", aliasChangeMessage(old, alias, tenant.ID, s.now()))
 }
 
 // joinTarget is steps 1–2: a join without user or tenantSlug, or for an
@@ -67,7 +94,7 @@ func (s *Service) joinTarget(ctx context.Context, sock *socketState, payload any
 	if user == nil || slug == "" || len(slug) > maxIDLen {
 		return store.Tenant{}, nil, false
 	}
-	tenant, err := s.store.TenantBySlug(ctx, slug)
+	tenant, err := s.tenants.bySlug(ctx, slug)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("join tenant lookup failed", slog.String("error", err.Error()))
@@ -82,7 +109,7 @@ func (s *Service) joinTarget(ctx context.Context, sock *socketState, payload any
 }
 
 func (s *Service) roomIDs(ctx context.Context, tenantID string) ([]string, error) {
-	rooms, err := s.store.RoomsByTenant(ctx, tenantID)
+	rooms, err := s.tenants.roomsOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +122,12 @@ func (s *Service) roomIDs(ctx context.Context, tenantID string) ([]string, error
 
 // enterPresence records the socket in the tenant's presence (leaving the
 // tenant it joined before, if another). The latest join of a user is the
-// one presence shows.
-func (s *Service) enterPresence(ctx context.Context, sock *socketState, tenant store.Tenant, rooms []string, shown json.RawMessage) {
+// one presence shows. It reports false, writing nothing, when the socket is
+// in the tenant already with the same user object and rooms.
+func (s *Service) enterPresence(ctx context.Context, sock *socketState, tenant store.Tenant, rooms []string, shown []byte) bool {
+	if sock.tenant != nil && sock.tenant.ID == tenant.ID && bytes.Equal(sock.shown, shown) && slices.Equal(sock.tenant.Rooms, rooms) {
+		return false
+	}
 	if sock.tenant != nil && sock.tenant.ID != tenant.ID {
 		s.leaveTenant(ctx, sock)
 	}
@@ -107,13 +138,33 @@ func (s *Service) enterPresence(ctx context.Context, sock *socketState, tenant s
 		s.log.Error("presence put failed", slog.String("error", err.Error()))
 	}
 	sock.tenant = &joinedTenant{ID: tenant.ID, Slug: tenant.Slug, Rooms: rooms}
+	sock.shown = shown
+	return true
 }
 
-// sendBlocked tells the joining socket whom its user blocked.
+// leavePresence drops the socket's presence entry in its tenant and
+// schedules the update, here and on the other processes.
+func (s *Service) leavePresence(ctx context.Context, sock *socketState) {
+	t := sock.tenant
+	if err := s.presence.Remove(ctx, t.ID, sock.conn.ID()); err != nil {
+		s.log.Error("presence remove failed", slog.String("socket_id", sock.conn.ID()), slog.String("error", err.Error()))
+	}
+	s.schedule.left(t.ID, t.Slug, sock.conn.ID())
+	s.publish(ctx, Notice{Kind: NoticePresence, ID: t.ID})
+}
+
+// sendBlocked tells the joining socket whom its user blocked: on the first
+// join what was read at connect, later a fresh read.
 func (s *Service) sendBlocked(ctx context.Context, sock *socketState) {
-	blocked, err := s.store.BlockedIDs(ctx, sock.id.UserID)
-	if err != nil {
-		s.log.Error("blocked ids lookup failed", slog.String("error", err.Error()))
+	blocked := sock.blocked
+	if !sock.blockedFresh {
+		var err error
+		if blocked, err = s.store.BlockedIDs(ctx, sock.id.UserID); err != nil {
+			s.log.Error("blocked ids lookup failed", slog.String("error", err.Error()))
+		}
+	}
+	sock.blockedFresh, sock.blocked = false, nil
+	if blocked == nil {
 		blocked = []string{}
 	}
 	sock.conn.Emit("blockedUsers", map[string]any{"blockedIds": blocked})
@@ -165,9 +216,7 @@ func joinUser(user map[string]any, userID, storedName string) (json.RawMessage, 
 // presence entry, the lobby and the rooms it did not hold as staff.
 func (s *Service) leaveTenant(ctx context.Context, sock *socketState) {
 	old := sock.tenant
-	if err := s.presence.Remove(ctx, old.ID, sock.conn.ID()); err != nil {
-		s.log.Error("presence remove failed", slog.String("error", err.Error()))
-	}
+	s.leavePresence(ctx, sock)
 	sock.conn.Leave("tenant:" + old.Slug)
 	for _, r := range old.Rooms {
 		if !sock.memberRooms[r] {
@@ -175,7 +224,31 @@ func (s *Service) leaveTenant(ctx context.Context, sock *socketState) {
 		}
 	}
 	sock.tenant = nil
-	s.coalesce.changed(old.ID, old.Slug)
+}
+
+// announcedAlias is an alias as the alias-change message shows it: tags
+// stripped as from a message's text, trimmed and cut to the stored name's
+// 30 characters; nothing left shows as the stored name would,
+// "Guest-" and the socket id's first six characters.
+func announcedAlias(alias, socketID string) string {
+	const maxInput = 4096 // the user object is at most 4 KB anyway
+	if len(alias) > maxInput {
+		alias = alias[:maxInput]
+	}
+	alias = trimJS(tagPattern.ReplaceAllString(alias, ""))
+	if n := 0; len(alias) > 30 {
+		for i := range alias {
+			if n == 30 {
+				alias = alias[:i]
+				break
+			}
+			n++
+		}
+	}
+	if alias = trimJS(alias); alias == "" {
+		return SanitizeAlias("", socketID)
+	}
+	return alias
 }
 
 // aliasChangeMessage is the system message that tells a tenant a user took

@@ -195,7 +195,7 @@ func (s *Service) room(ctx context.Context, tenantID, id string) (*store.Room, e
 	if id == "" {
 		return nil, nil
 	}
-	rooms, err := s.store.RoomsByTenant(ctx, tenantID)
+	rooms, err := s.tenants.roomsOf(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -215,9 +215,15 @@ func (s *Service) canModerate(ctx context.Context, userID, tenantID string) bool
 	return ok
 }
 
-// persist stores the message before anyone hears of it. A duplicate id is
-// dropped silently (a client retry); any other failure tells the sender.
+// persist stores the message before anyone hears of it: it is written
+// together with the other sockets' messages of the moment (message_writer.go)
+// and acknowledged once committed. A duplicate id is dropped silently (a
+// client retry); any other failure tells the sender.
 func (s *Service) persist(ctx context.Context, sock *socketState, m *outgoing, now time.Time) bool {
+	if !s.ensureRow(ctx, sock) {
+		emitError(sock.conn, "message not saved")
+		return false
+	}
 	gender := m.gender
 	if gender == "" {
 		gender = "other"
@@ -232,7 +238,7 @@ func (s *Service) persist(ctx context.Context, sock *socketState, m *outgoing, n
 		RecipientID: nullString(m.recipientID), RoomID: nullString(m.roomID),
 		UserID: nullString(m.senderID), TenantID: sock.tenant.ID,
 	}
-	err := s.store.CreateMessage(ctx, row)
+	err := s.messages.write(row)
 	if errors.Is(err, store.ErrConflict) {
 		s.log.Info("duplicate message dropped", slog.String("message_id", m.id))
 		return false

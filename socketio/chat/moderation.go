@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"unicode/utf8"
 
 	"chatd"
@@ -35,7 +36,7 @@ func (s *Service) DeleteMessage(ctx context.Context, userID, tenantSlug, message
 // RemoveMessage is DeleteMessage that also reports whether a message was
 // deleted (HTTP answers {"success": deleted}).
 func (s *Service) RemoveMessage(ctx context.Context, userID, tenantSlug, messageID, roomID string) (bool, error) {
-	tenant, err := s.store.TenantBySlug(ctx, tenantSlug)
+	tenant, err := s.tenants.bySlug(ctx, tenantSlug)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, ErrNotModerator
 	} else if err != nil {
@@ -88,12 +89,15 @@ func (s *Service) deleteMessage(ctx context.Context, sock *socketState, payload 
 func (s *Service) blockUser(ctx context.Context, sock *socketState, payload any) {
 	p, _ := payload.(map[string]any)
 	id, _ := p["blockedId"].(string)
-	if id == "" || len(id) > maxIDLen || id == sock.id.UserID {
+	if id == "" || len(id) > maxIDLen || id == sock.id.UserID || !s.ensureRow(ctx, sock) {
 		return
 	}
 	if err := s.store.BlockUser(ctx, sock.id.UserID, id); err != nil {
 		s.logWrite("block user", err)
 		return
+	}
+	if sock.blockedFresh && !slices.Contains(sock.blocked, id) {
+		sock.blocked = append(sock.blocked, id) // the first join's blockedUsers is read at connect
 	}
 	sock.conn.Emit("userBlocked", map[string]any{"blockedId": id})
 }
@@ -108,6 +112,9 @@ func (s *Service) unblockUser(ctx context.Context, sock *socketState, payload an
 	if err := s.store.UnblockUser(ctx, sock.id.UserID, id); err != nil {
 		s.logWrite("unblock user", err)
 		return
+	}
+	if sock.blockedFresh {
+		sock.blocked = slices.DeleteFunc(sock.blocked, func(b string) bool { return b == id })
 	}
 	sock.conn.Emit("userUnblocked", map[string]any{"unblockedId": id})
 }
@@ -136,6 +143,9 @@ func (s *Service) reportUser(ctx context.Context, sock *socketState, payload any
 		}
 		r.Context = store.NullJSON{JSON: raw, Valid: true}
 	}
+	if !s.ensureRow(ctx, sock) {
+		return
+	}
 	if _, err := s.store.CreateReport(ctx, r); err != nil {
 		s.logWrite("report user", err)
 		return
@@ -149,6 +159,9 @@ func (s *Service) hideConversation(ctx context.Context, sock *socketState, paylo
 	peer, _ := p["peerId"].(string)
 	slug, _ := p["tenantSlug"].(string)
 	if sock.tenant == nil || peer == "" || len(peer) > maxIDLen || slug != sock.tenant.Slug {
+		return
+	}
+	if !s.ensureRow(ctx, sock) {
 		return
 	}
 	if err := s.store.HideConversation(ctx, sock.id.UserID, peer, sock.tenant.ID); err != nil {

@@ -27,10 +27,10 @@ type Conn interface {
 // Redis. Emitting to an empty room does nothing.
 type Hub interface {
 	Emit(room string, event string, payload any)
-	// EmitLocalState sends to THIS process's sockets in room only; each
-	// connection holds at most one unsent frame per key (a newer replaces the
-	// older unsent one); the call returns once the frame is queued on every
-	// local socket of the room.
+	// EmitLocalState sends the latest state of key to this process's sockets in
+	// room only. Each connection holds at most one unsent frame per key: a newer
+	// one replaces the older unsent one. It returns once the frame is queued on
+	// every local socket of the room.
 	EmitLocalState(room, key, event string, payload any)
 }
 
@@ -60,13 +60,16 @@ type Identity struct {
 	TenantID  *string // the tenant named by query.tenantSlug, or nil
 	Anonymous bool
 	Created   bool // a new anonymous user: emit userCreated
+	Resumed   bool // an existing user resumed by query.userId: emit userConfirmed
 	// Session is the session a token or cookie named (zero for a guest):
 	// the socket ends with it (sessions.go).
 	Session SessionRef
-	Resumed bool // an existing user resumed by query.userId: emit userConfirmed
 	// MemberOnly limits the socket to an ordinary member's rights whatever the
 	// user's roles: it was bound by NATIVE_ID_FALLBACK without a credential,
 	// so it never moderates, posts in announcement rooms or joins the rooms
 	// of the tenants the user works for (native.go).
 	MemberOnly bool
+
+	row     *userRow // the user's profile as read at connect; nil: no row yet
+	blocked []string // a guest's blocked ids, read with its row
 }

@@ -23,7 +23,6 @@ const DefaultNodeTTL = 15 * time.Second
 //	<prefix>:t:<tenantId>    hash socketId → JSON {entry, node}
 //	<prefix>:tenants         set of tenant ids that may have entries
 //	<prefix>:node:<nodeId>   "1", expiring NodeTTL after the last heartbeat
-//	<prefix>:emit:<tenantId> the process holding the tenant's broadcast window
 //
 // An entry whose node key has expired belongs to a dead process: readers
 // skip it and the heartbeat sweep deletes it.
@@ -179,28 +178,6 @@ func (r *RedisPresence) Heartbeat(ctx context.Context) ([]string, error) {
 		}
 	}
 	return changed, nil
-}
-
-// ClaimBroadcast implements PresenceStore with a key that lives one window:
-// whoever sets it sends the update; the others wait until it expires and
-// then send theirs, which reads the state after their change.
-func (r *RedisPresence) ClaimBroadcast(ctx context.Context, tenantID string, window time.Duration) (time.Duration, error) {
-	key := r.prefix + ":emit:" + tenantID
-	ok, err := r.rdb.SetNX(ctx, key, r.node, window).Result()
-	if err != nil {
-		return 0, fmt.Errorf("chat: presence claim: %w", err)
-	}
-	if ok {
-		return 0, nil
-	}
-	ttl, err := r.rdb.PTTL(ctx, key).Result()
-	if err != nil {
-		return 0, fmt.Errorf("chat: presence claim: %w", err)
-	}
-	if ttl <= 0 {
-		return time.Millisecond, nil // expired between the two calls: try again at once
-	}
-	return ttl, nil
 }
 
 // Close removes this node's key, so that its entries count as dead at once

@@ -8,7 +8,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"chatd/auth"
 	"chatd/store"
 	"chatd/store/storetest"
 )
@@ -78,65 +77,58 @@ func TestRedisPresenceStore(t *testing.T) {
 	if ok, _ := rdb.SIsMember(ctx, prefix+":tenants", "t2").Result(); ok {
 		t.Fatal("an empty tenant stayed in the sweep set")
 	}
-	// Broadcast claims: one process per window.
-	window := 200 * time.Millisecond
-	if wait, err := a.ClaimBroadcast(ctx, "t1", window); err != nil || wait != 0 {
-		t.Fatalf("first claim wait=%v err=%v", wait, err)
-	}
-	if wait, _ := b.ClaimBroadcast(ctx, "t1", window); wait <= 0 || wait > window {
-		t.Fatalf("second claim wait=%v", wait)
-	}
-	time.Sleep(window + 50*time.Millisecond)
-	if wait, _ := b.ClaimBroadcast(ctx, "t1", window); wait != 0 {
-		t.Fatalf("claim after the window wait=%v", wait)
-	}
 }
 
 // TestRedisPresenceAcrossProcesses runs two chat services (two chatd
-// processes) on one Redis and one hub: presence lists both, and when one
-// process dies without a goodbye the other publishes the tenant without
-// its users.
+// processes) on one Redis, each sending presence to its own sockets only:
+// presence lists both, and when one process dies without a goodbye the
+// other publishes the tenant without its users.
 func TestRedisPresenceAcrossProcesses(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	pa := NewRedisPresence(rdb, prefix)
 	pa.nodeTTL = 10 * time.Second // only Close can make it leave within the test
-	cfg := Config{PresenceWindow: testWindow, HeartbeatInterval: 50 * time.Millisecond}
-	e := newEnvWith(t, cfg, pa)
-	pb := NewRedisPresence(rdb, prefix)
-	svcB := NewService(cfg, Deps{Store: e.db, Sessions: auth.NewResolver(auth.NewSigner("x"), e.db, e.clock.Now),
-		Hub: e.hub, Presence: pb, Now: e.clock.Now})
-	t.Cleanup(svcB.Close)
+	cfg := Config{PresenceWindow: testWindow, HeartbeatInterval: 50 * time.Millisecond, GuestIDKey: []byte("k")}
+	withNotices := func(d *Deps) { d.Notices = NewRedisNotices(rdb, prefix, nil) }
+	a := newEnvWith(t, cfg, pa, withNotices)
+	b := a.peer(cfg, NewRedisPresence(rdb, prefix), withNotices)
+	waitSubscribed(t, rdb, prefix, 2)
 
-	alice, _ := e.joined(aliceTok, "", "Alice") // on process A
-	bobC := e.hub.newConn()                     // on process B
-	id, err := svcB.Authenticate(t.Context(), Handshake{UserID: bobID, TenantSlug: "demo"}, bobC.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svcB.Connected(t.Context(), bobC, id)
-	svcB.Handle(t.Context(), bobC, "join", []any{wire(joinPayload(bobID, "Bob", nil))})
-	got := bobC.waitFor(t, "presenceUpdate")
-	if ids := got[len(got)-1].Payload.(map[string]any)["onlineIds"].([]any); len(ids) != 2 {
-		t.Fatalf("process B sees %v, want both users", ids)
-	}
-	got = alice.waitFor(t, "presenceUpdate")
-	if counts := got[len(got)-1].Payload.(map[string]any)["roomCounts"].(map[string]any); counts[roomGen] != 2.0 {
-		t.Fatalf("roomCounts %v", counts)
+	alice, _ := a.joined(aliceTok, "", "Alice") // on process A
+	bobC, _ := b.connect(Handshake{UserID: bobID, TenantSlug: "demo"})
+	b.emit(bobC, "join", joinPayload(bobID, "Bob", nil)) // on process B
+	waitOnline(t, bobC, 2)
+	waitOnline(t, alice, 2)
+	if n := len(b.hub.broadcasts("tenant:demo|presenceUpdate")) + len(b.hub.broadcasts(bobC.ID()+"|presenceUpdate")); n == 0 {
+		t.Fatal("process B sent nothing to its own socket")
 	}
 	// A third process crashes: its entry (Admin) shows until its heartbeat
-	// key expires, then B's sweep publishes the tenant without it.
+	// key expires, then a sweep publishes the tenant without it.
 	ghost := NewRedisPresence(rdb, prefix)
 	ghost.nodeTTL = 200 * time.Millisecond
 	raw, _ := json.Marshal(map[string]any{"id": adminID, "alias": "Admin"})
 	if err := ghost.Put(t.Context(), tenantID, PresenceEntry{SocketID: "ghost", UserID: adminID, User: raw, JoinedAt: 1}); err != nil {
 		t.Fatal(err)
 	}
-	e.svc.coalesce.changed(tenantID, "demo")
+	a.svc.presenceChanged(t.Context(), tenantID, "demo")
 	waitOnline(t, bobC, 3)
 	waitOnline(t, bobC, 2)
 	// Process A shuts down: it leaves at once, not after its key expires.
-	e.svc.Close()
+	a.svc.Close()
 	waitOnline(t, bobC, 1)
+}
+
+// waitSubscribed waits until n processes listen to the notices channel.
+func waitSubscribed(t *testing.T, rdb *goredis.Client, prefix string, n int64) {
+	t.Helper()
+	channel := prefix + ":notices"
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if got, _ := rdb.PubSubNumSub(t.Context(), channel).Result(); got[channel] >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d subscribers on %s", n, channel)
 }
 
 // waitOnline waits for a presenceUpdate listing n users.

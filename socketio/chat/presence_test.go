@@ -29,7 +29,10 @@ func TestPresenceState(t *testing.T) {
 			`{"onlineIds":["u1"],"roomCounts":{"r1":0},"users":[{"alias":"Au1","id":"u1","socketId":"s1"}]}`},
 	}
 	for _, tt := range tests {
-		got, _ := json.Marshal(presenceState(tt.entries, tt.rooms))
+		got := presencePayload(tt.entries, tt.rooms)
+		if !json.Valid(got) {
+			t.Fatalf("%s: not JSON: %s", tt.name, got)
+		}
 		if string(got) != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
 		}

@@ -16,9 +16,10 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultPresenceWindow    = 100 * time.Millisecond
-	DefaultMessageInterval   = 500 * time.Millisecond
-	DefaultHeartbeatInterval = 5 * time.Second
+	DefaultPresenceWindow     = 100 * time.Millisecond
+	DefaultMessageInterval    = 500 * time.Millisecond
+	DefaultHeartbeatInterval  = 5 * time.Second
+	DefaultGuestSweepInterval = time.Hour
 
 	// eventTimeout bounds the work of one client event.
 	eventTimeout = 15 * time.Second
@@ -26,7 +27,10 @@ const (
 
 // Config tunes the rules. Zero values take the defaults above.
 type Config struct {
-	PresenceWindow  time.Duration // coalescing window of presenceUpdate per tenant
+	PresenceWindow time.Duration // coalescing window of presenceUpdate per tenant
+	// LargeTenant is the number of online users above which a tenant's
+	// presence follows the storm-proof schedule (presence_schedule.go).
+	LargeTenant     int
 	MessageInterval time.Duration // per-socket rate limit of sendMessage
 	// HeartbeatInterval is how often the presence store is told this process
 	// is alive (and sweeps entries of processes that died).
@@ -48,11 +52,26 @@ type Config struct {
 	// NativeOrigins are NATIVE_ORIGINS, the native apps' origins beyond
 	// auth.DefaultNativeOrigins.
 	NativeOrigins []string
+	// TenantCacheTTL bounds how long a cached tenant or room list is used
+	// without an invalidation (tenants.go).
+	TenantCacheTTL time.Duration
+	// GuestIDKey signs the ids of new guests, so that a guest is recognised
+	// before its user row exists (guests.go). Every process of a deployment
+	// needs the same key; empty means a random key of this process.
+	GuestIDKey []byte
+	// GuestSweepAge is the age past which guests that never joined nor
+	// wrote anything are deleted; 0 turns the sweep off.
+	GuestSweepAge      time.Duration
+	GuestSweepInterval time.Duration
+	Messages           WriterConfig // group commit of sendMessage (message_writer.go)
 }
 
 func (c Config) withDefaults() Config {
 	if c.PresenceWindow <= 0 {
 		c.PresenceWindow = DefaultPresenceWindow
+	}
+	if c.LargeTenant <= 0 {
+		c.LargeTenant = DefaultLargeTenant
 	}
 	if c.MessageInterval <= 0 {
 		c.MessageInterval = DefaultMessageInterval
@@ -60,6 +79,13 @@ func (c Config) withDefaults() Config {
 	if c.HeartbeatInterval <= 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval
 	}
+	if c.TenantCacheTTL <= 0 {
+		c.TenantCacheTTL = DefaultTenantCacheTTL
+	}
+	if c.GuestSweepInterval <= 0 {
+		c.GuestSweepInterval = DefaultGuestSweepInterval
+	}
+	c.Messages = c.Messages.withDefaults()
 	return c
 }
 
@@ -71,11 +97,13 @@ type Store interface {
 	TenantByID(ctx context.Context, id string) (store.Tenant, error)
 	RoomsByTenant(ctx context.Context, tenantID string) ([]store.Room, error)
 	UserByID(ctx context.Context, id string) (store.User, error)
-	CreateAnonymousUser(ctx context.Context, id, name string) (store.User, error)
-	UpdateUserProfile(ctx context.Context, id string, p store.UserProfile) error
-	MemberRoomIDs(ctx context.Context, userID string) ([]string, error)
+	UserWithBlocked(ctx context.Context, id string) (store.User, []string, error)
+	SaveGuest(ctx context.Context, g store.Guest) error
+	SaveProfile(ctx context.Context, id string, p store.UserProfile) error
+	SweepGuests(ctx context.Context, createdBefore time.Time, limit int) (int, error)
+	ConnectState(ctx context.Context, userID string) (rooms, blocked []string, err error)
 	CanModerate(ctx context.Context, userID, tenantID string) (bool, error)
-	CreateMessage(ctx context.Context, m store.Message) error
+	CreateMessages(ctx context.Context, msgs []store.Message) []error
 	DeleteMessage(ctx context.Context, id, tenantID string) (bool, error)
 	BlockUser(ctx context.Context, userID, blockedID string) error
 	UnblockUser(ctx context.Context, userID, blockedID string) error
@@ -98,6 +126,7 @@ type Deps struct {
 	Sessions SessionResolver
 	Hub      Hub
 	Presence PresenceStore // nil: in-memory, for a single process
+	Notices  Notices       // nil: a single process, nobody to tell
 	Logger   *slog.Logger
 	Now      func() time.Time
 
@@ -107,6 +136,7 @@ type Deps struct {
 	// AfterFunc runs f after d and returns what stops it (time.AfterFunc
 	// by default); the session expiry timers use it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	Clock     Clock // the presence schedule's timers; nil: the real ones
 }
 
 // Service is the chat rules for every socket of this process.
@@ -116,6 +146,7 @@ type Service struct {
 	sessions SessionResolver
 	hub      Hub
 	presence PresenceStore
+	notices  Notices
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]func(context.Context, *socketState, any)
@@ -125,21 +156,29 @@ type Service struct {
 
 	bound *sessionSockets // sockets by the session they authenticated with (sessions.go)
 
+	tenants  *tenantCache
+	schedule *presenceSchedule
+	guests   guestIDs
+	messages *messageWriter
+
 	mu       sync.Mutex
 	sockets  map[string]*socketState
 	lastJoin int64 // unix nanos of the latest join, kept strictly increasing
 
-	coalesce *coalescer
-	stop     chan struct{}
-	done     sync.WaitGroup
-	closeMu  sync.Once
+	stop    chan struct{}
+	stopCtx context.Context // ends when Close begins
+	stopped context.CancelFunc
+	done    sync.WaitGroup
+	closeMu sync.Once
 }
 
-// NewService returns the rules, running the presence heartbeat until Close.
+// NewService returns the rules, running the presence heartbeat (and, as
+// configured, the cluster notices and the guest sweep) until Close.
 func NewService(cfg Config, deps Deps) *Service {
 	s := &Service{
 		cfg: cfg.withDefaults(), store: deps.Store, sessions: deps.Sessions, hub: deps.Hub,
-		presence: deps.Presence, log: deps.Logger, now: deps.Now, native: auth.NewNativeOrigins(cfg.NativeOrigins),
+		presence: deps.Presence, log: deps.Logger, now: deps.Now,
+		notices: deps.Notices, native: auth.NewNativeOrigins(cfg.NativeOrigins),
 		sockets: map[string]*socketState{}, stop: make(chan struct{}),
 	}
 	if s.presence == nil {
@@ -155,6 +194,10 @@ func NewService(cfg Config, deps Deps) *Service {
 		s.hub = noHub{}
 	}
 	s.bound = newSessionSockets(s, cfg, deps)
+	clock := deps.Clock
+	if clock == nil {
+		clock = realClock{}
+	}
 	s.handlers = map[string]func(context.Context, *socketState, any){
 		"join":             s.join,
 		"sendMessage":      s.sendMessage,
@@ -164,10 +207,28 @@ func NewService(cfg Config, deps Deps) *Service {
 		"reportUser":       s.reportUser,
 		"hideConversation": s.hideConversation,
 	}
-	s.coalesce = newCoalescer(s.cfg.PresenceWindow, s.flushPresence)
-	s.done.Add(1)
-	go s.heartbeat()
+	s.tenants = newTenantCache(deps.Store, s.cfg.TenantCacheTTL, s.now)
+	s.schedule = newPresenceSchedule(s.cfg.PresenceWindow, s.cfg.LargeTenant, clock, s.flushPresence)
+	s.guests = newGuestIDs(s.cfg.GuestIDKey)
+	s.messages = newMessageWriter(s.cfg.Messages, deps.Store, s.log)
+	s.stopCtx, s.stopped = context.WithCancel(context.Background())
+	s.loop(func() { s.every(s.cfg.HeartbeatInterval, s.heartbeat) })
+	if s.notices != nil {
+		s.loop(func() { s.notices.Listen(s.stopCtx, s.onNotice, s.resync) })
+	}
+	if s.cfg.GuestSweepAge > 0 && deps.Store != nil {
+		// The first sweep comes one interval after start.
+		s.loop(func() { s.every(s.cfg.GuestSweepInterval, s.sweepGuests) })
+	}
 	return s
+}
+
+func (s *Service) loop(f func()) {
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		f()
+	}()
 }
 
 // Events lists the client → server events the rules handle; the transport
@@ -218,21 +279,24 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 	h(ctx, sock, payload)
 }
 
-// Close stops the presence timers and the heartbeat, sending the updates
-// that were still due. Sockets still connected keep their presence entries
-// until they disconnect (in a shared store: until the process's heartbeat
-// key is gone, which Close also removes when the store supports it).
+// Close stops the presence timers, the loops and the message writer,
+// sending the presence updates that were still due. Sockets still connected
+// keep their presence entries until they disconnect (in a shared store:
+// until the process's heartbeat key is gone, which Close also removes when
+// the store supports it).
 func (s *Service) Close() {
 	s.closeMu.Do(func() {
 		s.bound.close()
 		close(s.stop)
-		due := s.coalesce.close()
+		s.stopped()
 		s.done.Wait()
+		due := s.schedule.close()
+		for tenantID, slug := range due {
+			s.flushPresence(presenceFlush{tenantID: tenantID, slug: slug}) // no window to respect any more
+		}
+		s.messages.close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		for tenantID, slug := range due {
-			s.emitPresence(ctx, tenantID, slug) // no window to respect any more
-		}
 		// A shared store learns at once that this process's entries are gone.
 		if c, ok := s.presence.(interface{ Close(context.Context) error }); ok {
 			if err := c.Close(ctx); err != nil {
@@ -262,31 +326,6 @@ func (s *Service) joinStamp() int64 {
 	return stamp
 }
 
-// heartbeat keeps this process's presence alive in a shared store and
-// publishes an update for every tenant that lost the entries of a dead
-// process.
-func (s *Service) heartbeat() {
-	defer s.done.Done()
-	t := time.NewTicker(s.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HeartbeatInterval)
-		changed, err := s.presence.Heartbeat(ctx)
-		cancel()
-		if err != nil {
-			s.log.Warn("presence heartbeat failed", slog.String("error", err.Error()))
-		}
-		for _, tenantID := range changed {
-			s.coalesce.changed(tenantID, "")
-		}
-	}
-}
-
 // emitError sends the client-safe error event to one socket.
 func emitError(c Conn, message string) {
 	c.Emit("error", map[string]any{"message": message})
@@ -296,8 +335,7 @@ func emitError(c Conn, message string) {
 // broadcast goes nowhere.
 type noHub struct{}
 
-func (noHub) Emit(string, string, any) {}
-
+func (noHub) Emit(string, string, any)                   {}
 func (noHub) EmitLocalState(string, string, string, any) {}
 
 // Every socket may send eventBurst events at once and eventRate per second

@@ -17,7 +17,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	svc := NewService(Config{PresenceWindow: time.Hour, HeartbeatInterval: time.Millisecond},
 		Deps{Store: e.db, Hub: e.hub})
-	svc.coalesce.changed(tenantID, "") // a timer that would fire in an hour…
+	svc.schedule.joined(tenantID, "", "s1") // a timer that would fire in an hour…
 	time.Sleep(5 * time.Millisecond)
 	svc.Close() // …is stopped (its update sent now); the heartbeat goroutine ends
 	svc.Close() // and a second Close is harmless

@@ -17,10 +17,10 @@ import (
 type manualTimers struct {
 	clock  *fakeClock
 	mu     sync.Mutex
-	timers []*manualTimer
+	timers []*sessionTimer
 }
 
-type manualTimer struct {
+type sessionTimer struct {
 	at      time.Time
 	f       func()
 	stopped bool
@@ -29,7 +29,7 @@ type manualTimer struct {
 func (m *manualTimers) AfterFunc(d time.Duration, f func()) func() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := &manualTimer{at: m.clock.Now().Add(d), f: f}
+	t := &sessionTimer{at: m.clock.Now().Add(d), f: f}
 	m.timers = append(m.timers, t)
 	return func() bool {
 		m.mu.Lock()
@@ -47,7 +47,7 @@ func (m *manualTimers) advance(d time.Duration) {
 	for {
 		m.mu.Lock()
 		sort.SliceStable(m.timers, func(i, j int) bool { return m.timers[i].at.Before(m.timers[j].at) })
-		var due *manualTimer
+		var due *sessionTimer
 		for i, t := range m.timers {
 			if !t.stopped && !t.at.After(m.clock.Now()) {
 				due = t

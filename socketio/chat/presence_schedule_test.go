@@ -1,0 +1,298 @@
+package chat
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// manualClock is a Clock the test moves: Advance fires the timers that fall
+// due, in order, in the caller's goroutine.
+type manualClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*manualTimer
+}
+
+type manualTimer struct {
+	c       *manualClock
+	at      time.Time
+	f       func()
+	stopped bool
+}
+
+func newManualClock() *manualClock { return &manualClock{now: time.Unix(1_800_000_000, 0)} }
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &manualTimer{c: c, at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *manualTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	for i, x := range t.c.timers {
+		if x == t {
+			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Advance moves the clock by d, firing every timer due on the way.
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	end := c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
+		if len(c.timers) == 0 || c.timers[0].at.After(end) {
+			c.now = end
+			c.mu.Unlock()
+			return
+		}
+		t := c.timers[0]
+		c.timers = c.timers[1:]
+		if t.at.After(c.now) {
+			c.now = t.at
+		}
+		c.mu.Unlock()
+		t.f()
+	}
+}
+
+// sent is one presenceUpdate the schedule asked for.
+type sent struct {
+	at        time.Duration // since the test began
+	entries   int
+	receivers int
+	newcomers bool
+}
+
+// scheduleRig drives a presenceSchedule over a simulated tenant whose
+// entries are the sockets joined so far (s1, s2, …), all local.
+type scheduleRig struct {
+	t      *testing.T
+	clock  *manualClock
+	start  time.Time
+	s      *presenceSchedule
+	joined int
+	sent   []sent
+	joinAt map[string]time.Duration
+	waited map[string]time.Duration // socket → how long it waited for its first list
+}
+
+func newScheduleRig(t *testing.T, window time.Duration, large int) *scheduleRig {
+	r := &scheduleRig{t: t, clock: newManualClock(), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{}}
+	r.start = r.clock.Now()
+	r.s = newPresenceSchedule(window, large, r.clock, func(job presenceFlush) int {
+		now := r.clock.Now().Sub(r.start)
+		receivers := job.newcomers
+		if receivers == nil {
+			for i := 1; i <= r.joined; i++ {
+				receivers = append(receivers, fmt.Sprintf("s%d", i))
+			}
+		}
+		for _, id := range receivers {
+			if _, ok := r.waited[id]; !ok {
+				r.waited[id] = now - r.joinAt[id]
+			}
+		}
+		r.sent = append(r.sent, sent{at: now, entries: r.joined, receivers: len(receivers), newcomers: job.newcomers != nil})
+		return r.joined
+	})
+	return r
+}
+
+func (r *scheduleRig) join() {
+	r.joined++
+	id := fmt.Sprintf("s%d", r.joined)
+	r.joinAt[id] = r.clock.Now().Sub(r.start)
+	r.s.joined("t1", "demo", id)
+}
+
+// entriesSent is the total of entries delivered: each update carries
+// every entry to each of its receivers (bytes are ~150 times that).
+func (r *scheduleRig) entriesSent() int {
+	n := 0
+	for _, s := range r.sent {
+		n += s.entries * s.receivers
+	}
+	return n
+}
+
+func TestPresenceScheduleSmallTenantKeepsTheWindow(t *testing.T) {
+	r := newScheduleRig(t, 100*time.Millisecond, 100)
+	r.join()
+	r.clock.Advance(30 * time.Millisecond)
+	r.join() // rides along
+	r.clock.Advance(69 * time.Millisecond)
+	if len(r.sent) != 0 {
+		t.Fatalf("sent before the window closed: %+v", r.sent)
+	}
+	r.clock.Advance(time.Millisecond)
+	if len(r.sent) != 1 || r.sent[0].entries != 2 || r.sent[0].at != 100*time.Millisecond || r.sent[0].newcomers {
+		t.Fatalf("one update with both at 100 ms, got %+v", r.sent)
+	}
+	// Changes further apart than the window: one update each, a window after each.
+	r.clock.Advance(500 * time.Millisecond)
+	r.join()
+	r.clock.Advance(time.Second)
+	r.s.left("t1", "demo", "s3")
+	r.clock.Advance(time.Second)
+	if len(r.sent) != 3 || r.sent[1].at != 700*time.Millisecond || r.sent[2].at != 1700*time.Millisecond {
+		t.Fatalf("updates %+v", r.sent)
+	}
+}
+
+// TestPresenceScheduleWaitsForTheSend: the next update is computed only
+// after the previous one was handed over, however long that takes.
+func TestPresenceScheduleWaitsForTheSend(t *testing.T) {
+	clock := newManualClock()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	flushes, running, overlapped := 0, 0, false
+	s := newPresenceSchedule(10*time.Millisecond, 100, clock, func(presenceFlush) int {
+		mu.Lock()
+		flushes++
+		running++
+		overlapped = overlapped || running > 1
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return 1
+	})
+	s.joined("t1", "demo", "a")
+	done := make(chan struct{})
+	go func() { clock.Advance(10 * time.Millisecond); close(done) }() // the first update blocks in flush
+	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return flushes == 1 })
+	for i := 0; i < 5; i++ {
+		s.changed("t1", "")
+	}
+	go clock.Advance(time.Second) // the window passes while the send still runs
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	if flushes != 1 {
+		t.Fatalf("%d updates computed while the first was being handed over", flushes)
+	}
+	mu.Unlock()
+	close(release)
+	<-done
+	clock.Advance(time.Second)
+	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return flushes == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	if overlapped {
+		t.Fatal("two updates of one tenant ran at once")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 3s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPresenceScheduleStorm: 1,000 joins at several speeds. Every socket
+// ends with the full list within 500 ms of the last join, newcomers get a
+// list within a window of joining, and the total stays under twice the
+// floor of one full list per socket.
+func TestPresenceScheduleStorm(t *testing.T) {
+	const n = 1000
+	for _, every := range []time.Duration{100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 1500 * time.Microsecond} {
+		t.Run(fmt.Sprintf("a join every %v", every), func(t *testing.T) {
+			r := newScheduleRig(t, 100*time.Millisecond, 100)
+			for i := 0; i < n; i++ {
+				r.join()
+				r.clock.Advance(every)
+			}
+			last := r.clock.Now().Sub(r.start) - every
+			r.clock.Advance(10 * time.Second)
+			for id, waited := range r.waited {
+				if waited > 100*time.Millisecond+every {
+					t.Fatalf("%s waited %v for its first list", id, waited)
+				}
+			}
+			if len(r.waited) != n {
+				t.Fatalf("%d of %d sockets got a list", len(r.waited), n)
+			}
+			final := r.sent[len(r.sent)-1]
+			if final.newcomers || final.entries != n || final.receivers != n {
+				t.Fatalf("the last update is not the full list to everyone: %+v", final)
+			}
+			if final.at-last > 500*time.Millisecond {
+				t.Fatalf("converged %v after the last join", final.at-last)
+			}
+			if ratio := float64(r.entriesSent()) / (n * n); ratio > 2 {
+				t.Fatalf("sent %.2fx the floor in %d updates: %+v", ratio, len(r.sent), r.sent)
+			} else {
+				t.Logf("%.2fx the floor, %d updates, converged %v after the last join", ratio, len(r.sent), final.at-last)
+			}
+		})
+	}
+}
+
+// TestPresenceScheduleLargeTenantChurn: a large tenant that never pauses
+// still gets full updates: the first within 3 ms per user, then at doubling
+// intervals up to maxPresenceDelay.
+func TestPresenceScheduleLargeTenantChurn(t *testing.T) {
+	r := newScheduleRig(t, 100*time.Millisecond, 100)
+	for i := 0; i < 500; i++ {
+		r.join()
+	}
+	r.clock.Advance(200 * time.Millisecond)
+	for i := 0; i < 4000; i++ { // a leave and a rejoin every 10 ms for 40 s
+		r.s.left("t1", "demo", "s1")
+		r.s.joined("t1", "demo", "s1")
+		r.clock.Advance(10 * time.Millisecond)
+	}
+	var fulls []time.Duration
+	for _, s := range r.sent {
+		if !s.newcomers {
+			fulls = append(fulls, s.at)
+		}
+	}
+	want := []time.Duration{100 * time.Millisecond, 1700 * time.Millisecond, 4700 * time.Millisecond,
+		10700 * time.Millisecond, 20700 * time.Millisecond, 30700 * time.Millisecond}
+	if fmt.Sprint(fulls) != fmt.Sprint(want) {
+		t.Fatalf("full updates at %v, want %v", fulls, want)
+	}
+}
+
+// TestPresenceScheduleOnlyForLocalSockets: a change elsewhere is sent here
+// only to a tenant with sockets here, a window later.
+func TestPresenceScheduleOnlyForLocalSockets(t *testing.T) {
+	r := newScheduleRig(t, 100*time.Millisecond, 100)
+	r.s.changed("t1", "demo")
+	r.clock.Advance(time.Second)
+	if len(r.sent) != 0 {
+		t.Fatalf("an update for a tenant without local sockets: %+v", r.sent)
+	}
+	r.join()
+	r.clock.Advance(time.Second)
+	r.s.changed("t1", "")
+	r.clock.Advance(time.Second)
+	if len(r.sent) != 2 || r.sent[1].at != 2100*time.Millisecond {
+		t.Fatalf("updates %+v", r.sent)
+	}
+}
