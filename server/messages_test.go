@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"chatd/socketio/chat"
 	"chatd/store/storetest"
@@ -169,7 +168,7 @@ func TestDeleteMessage(t *testing.T) {
 	hub := &roomHub{}
 	var svc *chat.Service
 	e := newAPIEnv(t, func(_ *Config, d *Deps) {
-		svc = chat.NewService(chat.Config{}, chat.Deps{Store: d.Store, Hub: hub, Logger: d.Logger, Now: time.Now})
+		svc = chat.NewService(chat.Config{}, chat.Deps{Store: d.Store, Hub: hub, Logger: d.Logger})
 		d.Messages = svc
 	})
 	t.Cleanup(svc.Close)

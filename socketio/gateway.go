@@ -68,7 +68,7 @@ type Deps struct {
 	// (refused: HTTP 429) and hears when it ends.
 	Admission engineio.Admission
 	Logger    *slog.Logger
-	Now       func() time.Time
+	Clock     chat.Clock // the chat rules' time; nil: chat.RealClock
 }
 
 // Gateway binds the chat rules to Socket.IO sockets on namespace "/".
@@ -95,9 +95,6 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	if deps.Now == nil {
-		deps.Now = time.Now
-	}
 	if deps.Origins == nil {
 		return nil, errors.New("socketio: Deps.Origins is required")
 	}
@@ -107,7 +104,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		MaxAttachmentBytes: cfg.MaxPayload, Logger: deps.Logger})
 	g.nsp = g.io.Of("/")
 	chatDeps := chat.Deps{Store: deps.Store, Sessions: deps.Sessions, Hub: hub{ns: g.nsp, log: deps.Logger},
-		Logger: deps.Logger, Now: deps.Now}
+		Logger: deps.Logger, Clock: deps.Clock}
 	if cfg.RedisURL != "" {
 		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Logger)
 		if err != nil {

@@ -38,7 +38,7 @@ func newTestGatewayWith(t *testing.T, cfg Config, setup func(*Gateway)) (*Gatewa
 	}
 	g, err := New(cfg, Deps{
 		Store: db, Sessions: auth.NewResolver(auth.NewSigner(testSecret), db, time.Now),
-		Origins: origins, Now: time.Now, Logger: quietLogger(),
+		Origins: origins, Logger: quietLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)

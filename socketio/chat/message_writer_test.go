@@ -44,7 +44,7 @@ func TestSendBatchFailure(t *testing.T) {
 				senders[i], _ = e.joined(modTok, "", "Mod")
 				ids[i] = fmt.Sprintf("c1e00000-0000-4000-8000-0000000001%02d", i)
 			}
-			settle()
+			e.settle()
 			watcher.take()
 			send := func(c *recConn, id, text string) {
 				e.emit(c, "sendMessage", msg(id, modID, text, map[string]any{"roomId": roomGen, "senderAlias": "Mod"}))
@@ -76,7 +76,7 @@ func TestSendBatchFailure(t *testing.T) {
 			if n := e.count(`SELECT count(*) FROM "Message" WHERE "id" = ANY($1)`, "{"+strings.Join(ids[1:], ",")+"}"); n != 0 {
 				t.Fatalf("%d messages of the failed batch were stored", n)
 			}
-			settle()
+			e.settle()
 			for _, ev := range watcher.take() {
 				if m, _ := ev.Payload.(map[string]any); ev.Name == "newMessage" && m["text"] != "slow" {
 					t.Fatalf("a message of the failed batch was delivered: %v", ev)

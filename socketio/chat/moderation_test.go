@@ -46,12 +46,12 @@ func TestDeleteMessageEvent(t *testing.T) {
 			} else {
 				c, _ = e.connect(Handshake{Token: tt.token})
 			}
-			settle()
+			e.settle()
 			c.take()
 			other.take()
 			before := e.messages()
 			e.emit(c, "deleteMessage", tt.payload)
-			settle()
+			e.settle()
 			if got := c.take(); !reflect.DeepEqual(got, tt.sender) {
 				t.Fatalf("socket got %v, want %v", got, tt.sender)
 			}
@@ -111,7 +111,7 @@ func TestRemoveMessageTenantScope(t *testing.T) {
 func TestBlockUnblock(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
-	settle()
+	e.settle()
 	alice.take()
 	steps := []struct {
 		event   string

@@ -141,7 +141,8 @@ func waitOnline(t *testing.T, c *recConn, n int) {
 				return
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		c.hub.clock.Advance(testWindow)  // a notice from the other process arms a window
+		time.Sleep(5 * time.Millisecond) // for the notice, over Redis
 	}
 	t.Fatalf("no presenceUpdate with %d users", n)
 }

@@ -2,77 +2,10 @@ package chat
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 )
-
-// manualClock is a Clock the test moves: Advance fires the timers that fall
-// due, in order, in the caller's goroutine.
-type manualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*manualTimer
-}
-
-type manualTimer struct {
-	c       *manualClock
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func newManualClock() *manualClock { return &manualClock{now: time.Unix(1_800_000_000, 0)} }
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) AfterFunc(d time.Duration, f func()) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &manualTimer{c: c, at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-func (t *manualTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	for i, x := range t.c.timers {
-		if x == t {
-			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// Advance moves the clock by d, firing every timer due on the way.
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	end := c.now.Add(d)
-	c.mu.Unlock()
-	for {
-		c.mu.Lock()
-		sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
-		if len(c.timers) == 0 || c.timers[0].at.After(end) {
-			c.now = end
-			c.mu.Unlock()
-			return
-		}
-		t := c.timers[0]
-		c.timers = c.timers[1:]
-		if t.at.After(c.now) {
-			c.now = t.at
-		}
-		c.mu.Unlock()
-		t.f()
-	}
-}
 
 // sent is one presenceUpdate the schedule asked for.
 type sent struct {
@@ -96,7 +29,7 @@ type scheduleRig struct {
 }
 
 func newScheduleRig(t *testing.T, window time.Duration, large int) *scheduleRig {
-	r := &scheduleRig{t: t, clock: newManualClock(), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{}}
+	r := &scheduleRig{t: t, clock: newManualClock(time.Unix(1_800_000_000, 0)), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{}}
 	r.start = r.clock.Now()
 	r.s = newPresenceSchedule(window, large, r.clock, func(job presenceFlush) int {
 		now := r.clock.Now().Sub(r.start)
@@ -161,7 +94,7 @@ func TestPresenceScheduleSmallTenantKeepsTheWindow(t *testing.T) {
 // TestPresenceScheduleWaitsForTheSend: the next update is computed only
 // after the previous one was handed over, however long that takes.
 func TestPresenceScheduleWaitsForTheSend(t *testing.T) {
-	clock := newManualClock()
+	clock := newManualClock(time.Unix(1_800_000_000, 0))
 	release := make(chan struct{})
 	var mu sync.Mutex
 	flushes, running, overlapped := 0, 0, false

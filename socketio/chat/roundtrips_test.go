@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"chatd/store"
 )
@@ -117,7 +116,7 @@ func TestRoundTrips(t *testing.T) {
 		svc.Handle(ctx, c, "join", []any{wire(joinPayload(id.UserID, alias, extra))})
 		c.leaveAll()
 		svc.Disconnected(ctx, c)
-		time.Sleep(2 * testWindow) // the presenceUpdate of the leave
+		e.settle() // the presenceUpdate of the leave
 		return counted.take()
 	}
 	cycle(Handshake{Token: adminTok, TenantSlug: "demo"}, "Admin", nil) // warms the tenant cache

@@ -80,7 +80,7 @@ func TestConcurrentSockets(t *testing.T) {
 	for range n {
 		<-done
 	}
-	time.Sleep(3 * testWindow)
+	e.settle()
 	updates := e.hub.broadcasts("tenant:demo|presenceUpdate")
 	last := updates[len(updates)-1].Payload.(map[string]any)
 	if ids := last["onlineIds"].([]any); len(ids) != 1 || ids[0] != aliceID {

@@ -118,6 +118,10 @@ func TestPresenceStorm(t *testing.T) {
 			for i := range services {
 				hubs[i] = &stormHub{rooms: map[string]map[*stormConn]bool{}}
 				services[i] = e.newService(cfg, nil, func(d *Deps) {
+					// Real time: the point is the schedule under joins
+					// arriving at the machine's own pace (the schedule's own
+					// tests drive it join by join on a manual clock).
+					d.Clock = RealClock{}
 					d.Hub = hubs[i]
 					if procs > 1 {
 						d.Presence = NewRedisPresence(rdb, prefix)

@@ -65,6 +65,7 @@ func TestTenantChangesReachEveryProcess(t *testing.T) {
 func waitRoomCount(t *testing.T, c *recConn, room string) {
 	t.Helper()
 	waitUntil(t, func() bool {
+		c.hub.clock.Advance(testWindow)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for _, ev := range c.events {
