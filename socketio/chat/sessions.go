@@ -46,10 +46,10 @@ const recheckAfterError = time.Minute
 // sessionSockets is the bookkeeping: session id → its sockets on this
 // process, each with its expiry timer, and the bus to the other processes.
 type sessionSockets struct {
-	bus       SessionBus // nil: this process only
-	clock     Clock
-	recheck   time.Duration // the longest between two checks of a session; 0: only at its expiry
-	stopBus   context.CancelFunc
+	bus     SessionBus // nil: this process only
+	clock   Clock
+	recheck time.Duration // the longest between two checks of a session; 0: only at its expiry
+	stopBus context.CancelFunc
 
 	mu      sync.Mutex
 	sockets map[string]map[*socketState]func() bool // the value stops the socket's expiry timer
