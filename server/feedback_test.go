@@ -16,6 +16,7 @@ var ipCounter atomic.Int32
 func freshIP() string { return fmt.Sprintf("198.51.100.%d:4000", ipCounter.Add(1)%250+1) }
 
 func TestPostFeedback(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	const path = "/api/tenants/demo/feedback"
 	tests := []struct {
@@ -95,6 +96,7 @@ func mustJSON(t *testing.T, v any) []byte {
 }
 
 func TestPostFeedbackRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	const path = "/api/tenants/demo/feedback"
 	ip := freshIP()
@@ -113,6 +115,7 @@ func TestPostFeedbackRateLimit(t *testing.T) {
 }
 
 func TestFeedbackLimits(t *testing.T) {
+	t.Parallel()
 	f := newFeedbackLimits()
 	t0 := time.Unix(1000, 0)
 	for i, tc := range []struct {
@@ -149,6 +152,7 @@ func TestFeedbackLimits(t *testing.T) {
 }
 
 func TestListFeedback(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	for i, body := range []string{`{"score":3,"userId":"` + seedBob + `"}`, `{"score":8,"userId":"` + seedAlice + `","comment":"ok"}`} {
 		if w := e.do(apiReq{method: "POST", target: "/api/tenants/demo/feedback", body: body, remote: freshIP()}); w.Code != 200 {

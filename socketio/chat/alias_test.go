@@ -21,6 +21,7 @@ func systemMessages(events []event) []string {
 // member reads, so it counts against the sender's message rate limit (on
 // main one socket announced 198 aliases in 5 s).
 func TestAliasChangeTakesTheMessageSlot(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	bob, _ := e.joined("", bobID, "Bob")
@@ -48,6 +49,7 @@ func TestAliasChangeTakesTheMessageSlot(t *testing.T) {
 // TestAliasChangeMessageIsBounded: the message carries the alias with tags
 // stripped and cut to the stored name's 30 characters.
 func TestAliasChangeMessageIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bob, _ := e.joined("", bobID, "Bob")
 	long := "<img src=x onerror=alert(1)>Roberto" + strings.Repeat("x", 3000) + "</b>"
@@ -74,6 +76,7 @@ func TestAliasChangeMessageIsBounded(t *testing.T) {
 // blockedUsers and the tenant its presenceUpdate, as from the original
 // (ws_block_unblock_user).
 func TestJoinThatChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	updatedAt := func(id string) time.Time {
 		t.Helper()

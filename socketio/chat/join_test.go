@@ -18,6 +18,7 @@ func joinPayload(id, alias string, extra map[string]any) map[string]any {
 }
 
 func TestJoinFollowsRecording(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	lurker, _ := e.connect(Handshake{UserID: "local-0000-lurker", UserAlias: "Lurker", TenantSlug: "demo"})
 	lurker.take()
@@ -60,6 +61,7 @@ func TestJoinFollowsRecording(t *testing.T) {
 }
 
 func TestJoinIgnoresAndRefuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		payload any
@@ -104,6 +106,7 @@ func TestJoinIgnoresAndRefuses(t *testing.T) {
 }
 
 func TestJoinAliasChangeOrderAndProfile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	bob, _ := e.joined("", bobID, "Bob")
@@ -161,6 +164,7 @@ func TestJoinAliasChangeOrderAndProfile(t *testing.T) {
 }
 
 func TestSecondSocketOfSameUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	observer, _ := e.joined(aliceTok, "", "Alice")
 	mod1, _ := e.joined(modTok, "", "Mod")
@@ -200,6 +204,7 @@ func TestSecondSocketOfSameUser(t *testing.T) {
 }
 
 func TestDisconnect(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	lurker, _ := e.connect(Handshake{UserAlias: "Lurker"})
@@ -224,6 +229,7 @@ func TestDisconnect(t *testing.T) {
 }
 
 func TestPresenceCoalescing(t *testing.T) {
+	t.Parallel()
 	window := 300 * time.Millisecond
 	e := newEnvWith(t, Config{PresenceWindow: window}, nil)
 	var socks []*recConn
@@ -256,6 +262,7 @@ func TestPresenceCoalescing(t *testing.T) {
 }
 
 func TestCloseSendsDueUpdates(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, Config{PresenceWindow: time.Hour}, nil)
 	c, id := e.connect(Handshake{Token: aliceTok, TenantSlug: "demo"})
 	e.emit(c, "join", joinPayload(id.UserID, id.Alias, nil))
@@ -272,6 +279,7 @@ func TestCloseSendsDueUpdates(t *testing.T) {
 // step 5, §6); the stored name is sanitised, and the alias-change message
 // carries it with tags stripped and cut to 30 characters.
 func TestJoinShowsAliasAsSentAndStoresItSanitised(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bob, _ := e.joined("", bobID, "Bob")
 	raw := " Zoë_b<X>b-1 !"

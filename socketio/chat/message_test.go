@@ -28,6 +28,7 @@ func msg(id, sender, text string, extra map[string]any) map[string]any {
 func (e *env) messages() int { return e.count(`SELECT count(*) FROM "Message"`) }
 
 func TestSendRoomMessageEchoesAndPersists(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	lurker, _ := e.connect(Handshake{UserAlias: "Lurker", TenantSlug: "demo"})
 	lurker.take()
@@ -62,6 +63,7 @@ func TestSendRoomMessageEchoesAndPersists(t *testing.T) {
 }
 
 func TestSendRouting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	bob, _ := e.joined("", bobID, "Bob")
@@ -122,6 +124,7 @@ func TestSendRouting(t *testing.T) {
 }
 
 func TestSendRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		token   string
@@ -178,6 +181,7 @@ func TestSendRefusals(t *testing.T) {
 }
 
 func TestSendAnnouncementByModerator(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	admin, _ := e.joined(adminTok, "", "Admin")
@@ -186,6 +190,7 @@ func TestSendAnnouncementByModerator(t *testing.T) {
 }
 
 func TestSendRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	e.settle()
@@ -233,6 +238,7 @@ func TestSendRateLimit(t *testing.T) {
 }
 
 func TestSendWriteFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	guest, id := e.joined("", "", "Guest")
@@ -260,6 +266,7 @@ func TestSendWriteFailure(t *testing.T) {
 }
 
 func TestSendMalformedPayloads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	e.settle()
@@ -313,6 +320,7 @@ type panicConn struct{ *recConn }
 func (panicConn) Emit(string, any) { panic("boom") }
 
 func TestHandleRecoversFromPanics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := panicConn{e.hub.newConn()}
 	id, err := e.svc.Authenticate(context.Background(), Handshake{Token: aliceTok}, c.ID())

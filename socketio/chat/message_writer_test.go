@@ -33,6 +33,7 @@ CREATE TRIGGER chatd_test_trouble BEFORE INSERT ON "Message" FOR EACH ROW EXECUT
 // every message of the batch with "message not saved", stores none of them
 // and delivers none; the next batch is written as usual.
 func TestSendBatchFailure(t *testing.T) {
+	// Not parallel: the batch forms within the 300 ms of a slow insert.
 	for _, trouble := range []string{"fail", "kill"} {
 		t.Run(trouble, func(t *testing.T) {
 			e := newEnvWith(t, Config{PresenceWindow: testWindow, Messages: WriterConfig{Writers: 1}}, nil)
@@ -94,6 +95,7 @@ func TestSendBatchFailure(t *testing.T) {
 // being written go out together, every one is stored once, and duplicates
 // are told apart from the stored ones.
 func TestMessageWriterGroupsConcurrentSends(t *testing.T) {
+	// Not parallel: the batch forms within the 300 ms of a slow insert.
 	db, dbURL := storetest.OpenSeeded(t, time.Now)
 	storetest.Exec(t, dbURL, failingTrigger)
 	counting := &countingStore{Store: db}

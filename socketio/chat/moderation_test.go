@@ -9,6 +9,7 @@ import (
 )
 
 func TestDeleteMessageEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		token     string
@@ -73,6 +74,7 @@ func TestDeleteMessageEvent(t *testing.T) {
 }
 
 func TestRemoveMessageTenantScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	// A second tenant with its own moderator and message.
@@ -109,6 +111,7 @@ func TestRemoveMessageTenantScope(t *testing.T) {
 }
 
 func TestBlockUnblock(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	e.settle()
@@ -146,6 +149,7 @@ func TestBlockUnblock(t *testing.T) {
 }
 
 func TestReportAndHide(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.connect(Handshake{Token: aliceTok})
 	// Before join: nothing.
@@ -196,6 +200,7 @@ func TestReportAndHide(t *testing.T) {
 // TestMalformedPayloadsWriteNothing sends every event shapes it does not
 // expect; nothing is written anywhere and the socket keeps working.
 func TestMalformedPayloadsWriteNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	huge := strings.Repeat("x", 200_000)

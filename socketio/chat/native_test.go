@@ -18,6 +18,7 @@ func newNativeEnv(t *testing.T, fallback bool) *env {
 }
 
 func TestNativeIDFallbackHandshake(t *testing.T) {
+	t.Parallel()
 	tenant := tenantID
 	member := func(id, alias string) Identity {
 		return Identity{UserID: id, Alias: alias, TenantID: &tenant, Resumed: true, MemberOnly: true}
@@ -87,6 +88,7 @@ func (e *env) nativeJoined(userID, alias string) *recConn {
 }
 
 func TestNativeMemberRights(t *testing.T) {
+	t.Parallel()
 	e := newNativeEnv(t, true)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	native := e.nativeJoined(modID, "Mod")
@@ -141,6 +143,7 @@ func TestNativeMemberRights(t *testing.T) {
 }
 
 func TestNativeMemberIsNotAutoJoinedToStaffRooms(t *testing.T) {
+	t.Parallel()
 	e := newNativeEnv(t, true)
 	c, _ := e.connect(Handshake{UserID: modID, TenantSlug: "demo", Origin: "http://localhost"})
 	if c.inRoom(roomAnn) || c.inRoom(roomGen) {

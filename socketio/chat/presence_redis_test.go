@@ -31,6 +31,7 @@ func testRedis(t *testing.T) (*goredis.Client, string) {
 }
 
 func TestRedisPresenceStore(t *testing.T) {
+	t.Parallel()
 	rdb, prefix := testRedis(t)
 	ctx := t.Context()
 	a := NewRedisPresence(rdb, prefix)
@@ -84,6 +85,7 @@ func TestRedisPresenceStore(t *testing.T) {
 // presence lists both, and when one process dies without a goodbye the
 // other publishes the tenant without its users.
 func TestRedisPresenceAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	rdb, prefix := testRedis(t)
 	pa := NewRedisPresence(rdb, prefix)
 	pa.nodeTTL = 10 * time.Second // only Close can make it leave within the test

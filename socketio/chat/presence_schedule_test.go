@@ -68,6 +68,7 @@ func (r *scheduleRig) entriesSent() int {
 }
 
 func TestPresenceScheduleSmallTenantKeepsTheWindow(t *testing.T) {
+	t.Parallel()
 	r := newScheduleRig(t, 100*time.Millisecond, 100)
 	r.join()
 	r.clock.Advance(30 * time.Millisecond)
@@ -94,6 +95,7 @@ func TestPresenceScheduleSmallTenantKeepsTheWindow(t *testing.T) {
 // TestPresenceScheduleWaitsForTheSend: the next update is computed only
 // after the previous one was handed over, however long that takes.
 func TestPresenceScheduleWaitsForTheSend(t *testing.T) {
+	t.Parallel()
 	clock := newManualClock(time.Unix(1_800_000_000, 0))
 	release := make(chan struct{})
 	var mu sync.Mutex
@@ -151,6 +153,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 // list within a window of joining, and the total stays under twice the
 // floor of one full list per socket.
 func TestPresenceScheduleStorm(t *testing.T) {
+	t.Parallel()
 	const n = 1000
 	for _, every := range []time.Duration{100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 1500 * time.Microsecond} {
 		t.Run(fmt.Sprintf("a join every %v", every), func(t *testing.T) {
@@ -189,6 +192,7 @@ func TestPresenceScheduleStorm(t *testing.T) {
 // still gets full updates: the first within 3 ms per user, then at doubling
 // intervals up to maxPresenceDelay.
 func TestPresenceScheduleLargeTenantChurn(t *testing.T) {
+	t.Parallel()
 	r := newScheduleRig(t, 100*time.Millisecond, 100)
 	for i := 0; i < 500; i++ {
 		r.join()
@@ -215,6 +219,7 @@ func TestPresenceScheduleLargeTenantChurn(t *testing.T) {
 // TestPresenceScheduleOnlyForLocalSockets: a change elsewhere is sent here
 // only to a tenant with sockets here, a window later.
 func TestPresenceScheduleOnlyForLocalSockets(t *testing.T) {
+	t.Parallel()
 	r := newScheduleRig(t, 100*time.Millisecond, 100)
 	r.s.changed("t1", "demo")
 	r.clock.Advance(time.Second)

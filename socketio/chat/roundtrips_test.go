@@ -93,6 +93,7 @@ func (r countingResolver) Resolve(ctx context.Context, candidates ...string) (st
 // after "|". Tenants and rooms come from the cache after the first use;
 // leaving and presence take none.
 func TestRoundTrips(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	counted := &countingStore{Store: e.db}
 	svc := e.newService(Config{PresenceWindow: testWindow}, nil, func(d *Deps) {

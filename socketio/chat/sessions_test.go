@@ -29,6 +29,7 @@ func (e *env) sessionOf(token string) string {
 // TestEndSessionEndsItsSockets: ending a session disconnects the sockets
 // that authenticated with it, and only those (issue #10 item 4).
 func TestEndSessionEndsItsSockets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice1, id := e.joined(aliceTok, "", "Alice")
 	alice2, _ := e.connect(Handshake{Token: aliceTok, TenantSlug: "demo"})
@@ -56,6 +57,7 @@ func TestEndSessionEndsItsSockets(t *testing.T) {
 // ends it at the expiry it had. No sleeps: the timers run on the fake
 // clock.
 func TestSessionExpiryEndsSockets(t *testing.T) {
+	t.Parallel()
 	e, timers := newTimedEnv(t, 0)
 	db := storetest.MustOpenSQL(t, e.dbURL)
 	start := e.clock.Now()
@@ -97,6 +99,7 @@ func TestSessionExpiryEndsSockets(t *testing.T) {
 // routes (a BetterAuth server's revoke-sessions on the shared database)
 // ends its sockets at the next recheck, long before its expiry.
 func TestSessionDeletedElsewhereEndsSockets(t *testing.T) {
+	t.Parallel()
 	e, timers := newTimedEnv(t, 5*time.Minute)
 	alice, _ := e.connect(Handshake{Token: aliceTok})
 	mod, _ := e.connect(Handshake{Token: modTok})

@@ -107,6 +107,7 @@ func (c *stormConn) online() int {
 // spread over two sharing Redis. Every client ends with the full list, and
 // the presence bytes stay near the floor (each client one full list).
 func TestPresenceStorm(t *testing.T) {
+	t.Parallel()
 	const n, inFlight = 400, 40
 	for _, procs := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d processes", procs), func(t *testing.T) {

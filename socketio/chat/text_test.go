@@ -39,6 +39,7 @@ func newEnvDeps(t *testing.T, edit func(*env, *Config, *Deps)) *env {
 // refused with an error event before any rule runs: nothing is written,
 // broadcast or logged as an error (issue #10 item 6).
 func TestInvalidTextInEvents(t *testing.T) {
+	t.Parallel()
 	e := newLoggedEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	e.settle()
@@ -86,6 +87,7 @@ func TestInvalidTextInEvents(t *testing.T) {
 // database; a session cookie with one is no session (the socket is a
 // guest).
 func TestInvalidTextInHandshake(t *testing.T) {
+	t.Parallel()
 	e := newLoggedEnv(t)
 	users := e.count(`SELECT count(*) FROM "user"`)
 	for _, h := range []Handshake{
