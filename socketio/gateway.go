@@ -20,9 +20,10 @@ import (
 	"chatd/store"
 )
 
-// The transport settings the clients were tuned against (socket-contract.md
-// §1): mobile sockets that die must leave presence within about 15 s, and
-// chat images travel inline, so packets of several hundred KB are normal.
+// The transport settings the clients were tuned against
+// (docs/socket-events.md, "Transport"): mobile sockets that die must leave
+// presence within about 15 s, and chat images travel inline, so packets of
+// several hundred KB are normal.
 const (
 	DefaultPingInterval = 5 * time.Second
 	DefaultPingTimeout  = 10 * time.Second
@@ -154,8 +155,9 @@ func (c Config) withDefaults() Config {
 
 // Handler serves /socket.io/: both transports and the upgrade. A request
 // whose Origin is present and not on the allow-list is refused with 403
-// (http-api.md §5.2); one without Origin (native apps, curl) passes. Polling
-// responses get their CORS headers from the HTTP middleware in front.
+// (docs/socket-events.md, "Transport"); one without Origin (native apps,
+// curl) passes. Polling responses get their CORS headers from the HTTP
+// middleware in front.
 func (g *Gateway) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.closing.Load() && r.URL.Query().Get("sid") == "" {

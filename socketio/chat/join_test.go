@@ -275,9 +275,10 @@ func TestCloseSendsDueUpdates(t *testing.T) {
 	}
 }
 
-// Presence carries the alias as the client sent it (socket-contract.md §4
-// step 5, §6); the stored name is sanitised, and the alias-change message
-// carries it with tags stripped and cut to 30 characters.
+// Presence carries the alias as the client sent it (docs/socket-events.md,
+// "join" and "presenceUpdate"); the stored name is sanitised, and the
+// alias-change message carries it with tags stripped and cut to 30
+// characters.
 func TestJoinShowsAliasAsSentAndStoresItSanitised(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

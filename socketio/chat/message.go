@@ -46,7 +46,7 @@ type outgoing struct {
 	roomID      string
 }
 
-// sendMessage is socket-contract.md §4 "sendMessage": check, rate-limit,
+// sendMessage is docs/socket-events.md, "sendMessage": check, rate-limit,
 // vet, persist, then deliver. Nothing is delivered that was not stored.
 func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload any) {
 	p, _ := payload.(map[string]any)
