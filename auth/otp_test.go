@@ -3,6 +3,7 @@ package auth
 import "testing"
 
 func TestOTPHashAndCode(t *testing.T) {
+	t.Parallel()
 	h := otpHash("secret", "+393331234567", "123456")
 	if len(h) != 64 || h == otpHash("secret", "+393331234567", "123457") || h == otpHash("other", "+393331234567", "123456") {
 		t.Fatal("the hash must depend on secret, phone and code")
