@@ -150,6 +150,7 @@ func TestSendRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own database
 			e := newEnv(t)
 			for _, q := range []string{
 				`INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Other','other',now(),now())`,

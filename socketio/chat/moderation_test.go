@@ -39,6 +39,7 @@ func TestDeleteMessageEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own database
 			e := newEnv(t)
 			other, _ := e.joined("", bobID, "Bob")
 			var c *recConn

@@ -46,6 +46,7 @@ func TestNativeIDFallbackHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own database
 			e := newNativeEnv(t, tt.fallback)
 			got, err := e.svc.Authenticate(context.Background(), tt.h, "dlmBtdAAAAAAAAAAAAAA")
 			if tt.wantErr != "" {
