@@ -175,7 +175,10 @@ func isImageURL(s string) bool {
 }
 
 // takeSlot applies the per-socket rate limit: it takes the slot and returns
-// 0, or returns how long until the slot frees.
+// 0, or returns how long until the slot frees. The rule is a minimum
+// interval, not a rate: x/time/rate with burst 1 admits the same messages,
+// but its float token arithmetic puts the retryAfter it would report 1 ms
+// off the rule's for about one elapsed time in five.
 func (s *Service) takeSlot(sock *socketState) time.Duration {
 	now := s.now()
 	if sock.hasSent {
