@@ -136,7 +136,7 @@ func waitSubscribed(t *testing.T, rdb *goredis.Client, prefix string, n int64) {
 // waitOnline waits for a presenceUpdate listing n users.
 func waitOnline(t *testing.T, c *recConn, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second) // only a failing test waits this long
 	for time.Now().Before(deadline) {
 		for _, ev := range c.take() {
 			if ev.Name == "presenceUpdate" && len(ev.Payload.(map[string]any)["onlineIds"].([]any)) == n {
