@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// windowLimiter counts hits per key in a rolling window, in process (§8). It
+// windowLimiter counts hits per key in a rolling window, in process (docs/http-routes.md, "Rate limits"). It
 // forgets keys whose hits have all expired, so memory follows live traffic.
 type windowLimiter struct {
 	mu     sync.Mutex
@@ -58,7 +58,7 @@ func (l *windowLimiter) sweepExpired(now time.Time) {
 	}
 }
 
-// feedbackLimits are A10's two limits: one post per 30 s per client IP and
+// feedbackLimits are POST /api/tenants/:slug/feedback's two limits: one post per 30 s per client IP and
 // user (a venue shares one IP), and 20 per 10 min per IP against floods.
 type feedbackLimits struct {
 	perUser *windowLimiter
