@@ -51,7 +51,7 @@ func (s *Server) freshSession(c *gin.Context) {
 	}
 }
 
-var errSessionNotFresh = chatd.Errorf(chatd.EFORBIDDEN, "Session is not fresh")
+var errSessionNotFresh = &chatd.Error{Code: chatd.EFORBIDDEN, Message: "Session is not fresh", Reason: "SESSION_NOT_FRESH"}
 
 // passkeyRegisterOptions is GET /api/auth/passkey/generate-register-options.
 func (s *Server) passkeyRegisterOptions(c *gin.Context) {
