@@ -22,8 +22,9 @@ import (
 	"chatd/store"
 )
 
-// Phone OTP login (POST /api/auth/otp/send, POST /api/auth/otp/verify). Codes are stored only as an HMAC,
-// one live code per phone, five minutes, at most five guesses compared.
+// Phone OTP login (POST /api/auth/otp/send, POST /api/auth/otp/verify). Codes
+// are stored only as an HMAC, one live code per phone, five minutes, at most
+// five guesses compared.
 
 const (
 	otpTTL         = 5 * time.Minute

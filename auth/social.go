@@ -14,9 +14,10 @@ import (
 	"chatd/store"
 )
 
-// Social login with Google and Apple: native ID tokens (POST /api/auth/social/native) and the web
-// OAuth redirect flow (POST /api/auth/sign-in/social and the callbacks). Identity always comes from a verified ID
-// token's claims.
+// Social login with Google and Apple: native ID tokens (POST
+// /api/auth/social/native) and the web OAuth redirect flow (POST
+// /api/auth/sign-in/social and the callbacks). Identity always comes from a
+// verified ID token's claims.
 
 // Provider names as the clients send them.
 const (
@@ -49,7 +50,8 @@ type SocialConfig struct {
 	BaseURL       string
 }
 
-// Provider defaults (docs/http-routes.md, "POST /api/auth/sign-in/social"; docs/operations.md, "Social login").
+// Provider defaults (docs/http-routes.md, "POST /api/auth/sign-in/social";
+// docs/operations.md, "Social login").
 const (
 	GoogleJWKSURL  = "https://www.googleapis.com/oauth2/v3/certs"
 	GoogleAuthURL  = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -104,8 +106,9 @@ func NewSocial(cfg SocialConfig, st SocialStore, logger *slog.Logger, now func()
 	return s
 }
 
-// NativeInput is POST /api/auth/social/native's body: profileName is the client's display name, used
-// only as a cosmetic fallback for a new user's name.
+// NativeInput is POST /api/auth/social/native's body: profileName is the
+// client's display name, used only as a cosmetic fallback for a new user's
+// name.
 type NativeInput struct {
 	Provider, IDToken, ProfileName string
 	RequireExisting                bool

@@ -15,9 +15,10 @@ import (
 	"chatd/store"
 )
 
-// The web OAuth flow (POST /api/auth/sign-in/social, then GET or POST /api/auth/callback/:provider), as BetterAuth
-// 1.4.18 runs it: a state row in "verification" plus a signed state cookie,
-// PKCE for Google, Apple's form_post, errors as redirect query codes.
+// The web OAuth flow (POST /api/auth/sign-in/social, then GET or POST
+// /api/auth/callback/:provider), as BetterAuth 1.4.18 runs it: a state row in
+// "verification" plus a signed state cookie, PKCE for Google, Apple's
+// form_post, errors as redirect query codes.
 
 const oauthStateTTL = 10 * time.Minute
 
@@ -130,8 +131,9 @@ func (s *Social) SignIn(ctx context.Context, in SignInInput) (authURL, state str
 		oauth2.SetAuthURLParam("include_granted_scopes", "true")), state, nil
 }
 
-// CallbackInput is GET /api/auth/callback/:provider's query (POST /api/auth/callback/:provider's form, redirected) plus the state the
-// signed cookie carried ("" when missing or badly signed).
+// CallbackInput is GET /api/auth/callback/:provider's query (POST
+// /api/auth/callback/:provider's form, redirected) plus the state the signed
+// cookie carried ("" when missing or badly signed).
 type CallbackInput struct {
 	Provider, Code, State, Error, ErrorDescription, User string
 	CookieState                                          string

@@ -32,9 +32,9 @@ func (s *Server) currentSession(c *gin.Context) (*store.SessionUser, error) {
 	return &su, nil
 }
 
-// signInAnonymous is POST /api/auth/sign-in/anonymous: a new anonymous user and a 30-day session; an
-// anonymous caller gets BetterAuth's "cannot sign in again" 400, whose
-// message text the client relies on.
+// signInAnonymous is POST /api/auth/sign-in/anonymous: a new anonymous user and
+// a 30-day session; an anonymous caller gets BetterAuth's "cannot sign in
+// again" 400, whose message text the client relies on.
 func (s *Server) signInAnonymous(c *gin.Context) {
 	if _, ok := s.readBABody(c, false); !ok {
 		return

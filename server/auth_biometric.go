@@ -80,8 +80,10 @@ func (s *Server) biometricLogin(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"success": true, "user": nativeUserJSON(user, true), "sessionToken": sess.Token})
 }
 
-// nativeUserJSON is the reduced user POST /api/auth/biometric/login and POST /api/auth/social/native return: alias = name.
-// withPhone adds phoneNumber (POST /api/auth/biometric/login has it, POST /api/auth/social/native does not).
+// nativeUserJSON is the reduced user POST /api/auth/biometric/login and POST
+// /api/auth/social/native return: alias = name. withPhone adds phoneNumber
+// (POST /api/auth/biometric/login has it, POST /api/auth/social/native does
+// not).
 func nativeUserJSON(u store.User, withPhone bool) gin.H {
 	out := gin.H{"id": u.ID, "name": nullable(u.Name), "alias": nullable(u.Name), "email": nullable(u.Email),
 		"image": nullable(u.Image), "gender": nullable(u.Gender)}

@@ -135,9 +135,9 @@ func (s *Server) signInEmail(c *gin.Context) {
 	s.respondSignedIn(c, su, extra)
 }
 
-// callbackAllowed checks callbackURL (docs/http-routes.md, "Origin check"): a relative path ("/x", not
-// "//x") or an absolute URL of an allowed origin; otherwise 403
-// INVALID_CALLBACKURL, and false.
+// callbackAllowed checks callbackURL (docs/http-routes.md, "Origin check"): a
+// relative path ("/x", not "//x") or an absolute URL of an allowed origin;
+// otherwise 403 INVALID_CALLBACKURL, and false.
 func (s *Server) callbackAllowed(c *gin.Context, body jsonObject) bool {
 	cb, present, ok := body.str("callbackURL")
 	if !present {

@@ -36,8 +36,9 @@ func newMemberJSON(m store.TenantMember) *memberJSON {
 		CreatedAt: chatd.FormatTime(m.CreatedAt), UpdatedAt: chatd.FormatTime(m.UpdatedAt)}
 }
 
-// membership is GET /api/auth/membership?tenantId=&bssid=: the "double
-// lock" (docs/http-routes.md, "GET /api/auth/membership"), answered with every branch's original body.
+// membership is GET /api/auth/membership?tenantId=&bssid=: the "double lock"
+// (docs/http-routes.md, "GET /api/auth/membership"), answered with every
+// branch's original body.
 func (s *Server) membership(c *gin.Context) {
 	tenantID := c.Query("tenantId")
 	if tenantID == "" {

@@ -31,10 +31,10 @@ func requestOrigin(r *http.Request) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// baOriginCheck is BetterAuth's CSRF check for its POST endpoints (docs/http-routes.md, "Origin check"): a
-// request that carries cookies must name an origin, and an allowed one (the
-// allow-list or its own origin). Requests without cookies pass: that is how
-// native apps and servers call.
+// baOriginCheck is BetterAuth's CSRF check for its POST endpoints
+// (docs/http-routes.md, "Origin check"): a request that carries cookies must
+// name an origin, and an allowed one (the allow-list or its own origin).
+// Requests without cookies pass: that is how native apps and servers call.
 func (s *Server) baOriginCheck() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.Header.Get("Cookie") == "" {

@@ -28,8 +28,9 @@ type Logins struct {
 }
 
 // nativeSessionLifetime is the lifetime of sessions the native-app logins
-// create (POST /api/auth/otp/verify, POST /api/auth/biometric/login, POST /api/auth/social/native): the old custom routes' 365 days, since the apps keep
-// the token in localStorage.
+// create (POST /api/auth/otp/verify, POST /api/auth/biometric/login, POST
+// /api/auth/social/native): the old custom routes' 365 days, since the apps
+// keep the token in localStorage.
 const nativeSessionLifetime = 365 * 24 * time.Hour
 
 // otpSend is POST /api/auth/otp/send.

@@ -134,10 +134,12 @@ func (s *Server) signedCookie(r *http.Request, name string) string {
 	return v
 }
 
-// callbackFields are the OAuth parameters POST /api/auth/callback/:provider forwards to GET /api/auth/callback/:provider.
+// callbackFields are the OAuth parameters POST /api/auth/callback/:provider
+// forwards to GET /api/auth/callback/:provider.
 var callbackFields = []string{"code", "state", "error", "error_description", "device_id", "user"}
 
-// socialCallbackPost is POST /api/auth/callback/:provider: Apple's form_post, redirected to GET /api/auth/callback/:provider as a GET.
+// socialCallbackPost is POST /api/auth/callback/:provider: Apple's form_post,
+// redirected to GET /api/auth/callback/:provider as a GET.
 func (s *Server) socialCallbackPost(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, jsonBodyLimit)
 	_ = c.Request.ParseForm() // a malformed body forwards nothing; GET /api/auth/callback/:provider then reports it

@@ -16,7 +16,8 @@ import (
 
 const maxFeedbackComment = 2000 // characters
 
-// feedbackJSON is a feedback row with its author as a PublicUser (docs/differences.md, "Less personal and network data").
+// feedbackJSON is a feedback row with its author as a PublicUser
+// (docs/differences.md, "Less personal and network data").
 type feedbackJSON struct {
 	ID        string         `json:"id"`
 	Score     int            `json:"score"`
@@ -132,8 +133,9 @@ func feedbackComment(body jsonObject) (c sql.NullString, ok bool) {
 	return sql.NullString{String: v, Valid: present && v != ""}, true
 }
 
-// listFeedback is GET /api/tenants/:slug/feedback: a tenant admin reads the tenant's feedback, newest
-// first. The original let any user id read it (docs/differences.md, "Feedback rules").
+// listFeedback is GET /api/tenants/:slug/feedback: a tenant admin reads the
+// tenant's feedback, newest first. The original let any user id read it
+// (docs/differences.md, "Feedback rules").
 func (s *Server) listFeedback(c *gin.Context) {
 	const internal = "Failed to fetch feedback"
 	claimed := c.Query("userId")

@@ -25,7 +25,8 @@ type messageDeleter interface {
 }
 
 // messageJSON is every column of "Message" plus timestamp (= createdAt), which
-// the client reads and the original never sent (docs/differences.md, "History messages carry timestamp").
+// the client reads and the original never sent (docs/differences.md, "History
+// messages carry timestamp").
 type messageJSON struct {
 	ID           string  `json:"id"`
 	Text         string  `json:"text"`
@@ -65,9 +66,9 @@ func parseSince(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// historyQuery reads since and the tenant (tenantId, else the slug in
-// tenant) shared by GET /api/messages and GET /api/messages/private. found is false when no tenant resolves,
-// which both answer with [].
+// historyQuery reads since and the tenant (tenantId, else the slug in tenant)
+// shared by GET /api/messages and GET /api/messages/private. found is false
+// when no tenant resolves, which both answer with [].
 func (s *Server) historyQuery(c *gin.Context) (tenantID string, since time.Time, found bool, err error) {
 	since = s.now().Add(-historyWindow).Add(-time.Millisecond) // ">= now-48h" as an exclusive bound
 	if v := c.Query("since"); v != "" {

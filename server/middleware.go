@@ -69,9 +69,9 @@ func (s *Server) cors() gin.HandlerFunc {
 }
 
 // applyCORS runs the library for an allowed origin. The library treats an
-// Origin equal to http(s)://Host as "not CORS" and adds nothing, but chatd's CORS rule
-// (docs/http-routes.md, "CORS") wants the headers for the own origin too, so it sees a request whose Host
-// cannot match.
+// Origin equal to http(s)://Host as "not CORS" and adds nothing, but chatd's
+// CORS rule (docs/http-routes.md, "CORS") wants the headers for the own origin
+// too, so it sees a request whose Host cannot match.
 func applyCORS(c *gin.Context, lib gin.HandlerFunc) {
 	c.Set(ctxCORSAllowed, true)
 	orig := c.Request
@@ -119,9 +119,10 @@ func (s *Server) limitQuery(c *gin.Context) {
 	}
 }
 
-// tolerateTrailingSlash serves /api/x/ as /api/x (docs/http-routes.md, "Unknown routes and wrong methods") without a redirect.
-// The raw request URI is kept, so a 404 still names the path as sent.
-// /socket.io/ is left alone: its trailing slash is part of the path.
+// tolerateTrailingSlash serves /api/x/ as /api/x (docs/http-routes.md, "Unknown
+// routes and wrong methods") without a redirect. The raw request URI is kept,
+// so a 404 still names the path as sent. /socket.io/ is left alone: its
+// trailing slash is part of the path.
 func tolerateTrailingSlash(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; strings.HasPrefix(p, "/api/") && strings.HasSuffix(p, "/") {

@@ -9,9 +9,10 @@ import (
 	"chatd/store"
 )
 
-// nasTenant resolves the tenant of the network a client reports. A publicIp
-// the client itself claims counts only from a trusted proxy (docs/http-routes.md, "Client IP", the old Next
-// proxy sent it server-side); everyone else is matched by their real IP.
+// nasTenant resolves the tenant of the network a client reports. A publicIp the
+// client itself claims counts only from a trusted proxy (docs/http-routes.md,
+// "Client IP", the old Next proxy sent it server-side); everyone else is
+// matched by their real IP.
 func (s *Server) nasTenant(c *gin.Context, nasID, bssid, claimedIP string) (store.Tenant, bool, error) {
 	ip := s.origins.ClientIP(c.Request)
 	if claimedIP != "" && s.origins.trustedPeer(c.Request) {
@@ -49,7 +50,9 @@ func (s *Server) validateNasPost(c *gin.Context) {
 	s.answerNas(c, http.StatusCreated, nasID, bssid, ip)
 }
 
-// validateNasGet is GET /api/tenants/validate-nas: POST /api/tenants/validate-nas over the query, answering 200 (docs/differences.md, "GET validate-nas works").
+// validateNasGet is GET /api/tenants/validate-nas: POST
+// /api/tenants/validate-nas over the query, answering 200 (docs/differences.md,
+// "GET validate-nas works").
 func (s *Server) validateNasGet(c *gin.Context) {
 	s.answerNas(c, http.StatusOK, c.Query("nasId"), c.Query("bssid"), c.Query("publicIp"))
 }

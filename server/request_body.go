@@ -12,8 +12,9 @@ import (
 	"chatd"
 )
 
-// Body limits (docs/http-routes.md, "Request bodies"): JSON bodies are small, except the tenant update, which
-// carries logos and menus as data URLs (nginx allowed 10M).
+// Body limits (docs/http-routes.md, "Request bodies"): JSON bodies are small,
+// except the tenant update, which carries logos and menus as data URLs (nginx
+// allowed 10M).
 const (
 	jsonBodyLimit   = 1 << 20
 	tenantBodyLimit = 10 << 20

@@ -11,15 +11,16 @@ import (
 	"chatd/store"
 )
 
-// The session cookie under its two names (docs/http-routes.md, "Sessions"): the __Secure- one first.
+// The session cookie under its two names (docs/http-routes.md, "Sessions"): the
+// __Secure- one first.
 const (
 	secureSessionCookie = "__Secure-better-auth.session_token"
 	sessionCookie       = "better-auth.session_token"
 )
 
-// sessionCandidates are the request's token candidates in the order of docs/http-routes.md, "Sessions":
-// the Bearer value, then the prefixed cookie, then the plain one. Empty
-// candidates are left out.
+// sessionCandidates are the request's token candidates in the order of
+// docs/http-routes.md, "Sessions": the Bearer value, then the prefixed cookie,
+// then the plain one. Empty candidates are left out.
 func sessionCandidates(r *http.Request) []string {
 	var out []string
 	if v := bearerToken(r); v != "" {
@@ -46,10 +47,11 @@ func bearerToken(r *http.Request) string {
 // so a route can tell "no credentials" from "credentials that do not resolve".
 func presentsSession(r *http.Request) bool { return len(sessionCandidates(r)) > 0 }
 
-// sessionFrom resolves the request's session (docs/http-routes.md, "Sessions"). ok is false when nothing
-// live was presented; err is non-nil only when the lookup itself failed (the
-// database), which callers answer with a 500. The result is cached on the
-// context so several checks in one request look up once.
+// sessionFrom resolves the request's session (docs/http-routes.md, "Sessions").
+// ok is false when nothing live was presented; err is non-nil only when the
+// lookup itself failed (the database), which callers answer with a 500. The
+// result is cached on the context so several checks in one request look up
+// once.
 func (s *Server) sessionFrom(c *gin.Context) (su store.SessionUser, ok bool, err error) {
 	const key = ctxSession
 	if v, found := c.Get(key); found {

@@ -10,8 +10,9 @@ import (
 	"chatd/store"
 )
 
-// publicUserJSON is the only data returned about other people (docs/http-routes.md, "Shared shapes"): no
-// e-mail, phone number or global role.
+// publicUserJSON is the only data returned about other people
+// (docs/http-routes.md, "Shared shapes"): no e-mail, phone number or global
+// role.
 type publicUserJSON struct {
 	ID          string  `json:"id"`
 	Name        *string `json:"name"`

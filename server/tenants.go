@@ -14,8 +14,9 @@ import (
 	"chatd/store"
 )
 
-// tenantJSON is every column of "Tenant" except bssid and staticIp, which
-// would tell anyone how a venue's network is recognised (docs/differences.md, "Less personal and network data").
+// tenantJSON is every column of "Tenant" except bssid and staticIp, which would
+// tell anyone how a venue's network is recognised (docs/differences.md, "Less
+// personal and network data").
 type tenantJSON struct {
 	ID              string         `json:"id"`
 	Name            string         `json:"name"`
@@ -142,8 +143,8 @@ func reviewSlug(name string) string {
 	return s
 }
 
-// setupReview is GET /api/tenants/setup-review: an App Store review tenant bound to the caller's IP.
-// STRICT_AUTH hides it entirely.
+// setupReview is GET /api/tenants/setup-review: an App Store review tenant
+// bound to the caller's IP. STRICT_AUTH hides it entirely.
 func (s *Server) setupReview(c *gin.Context) {
 	if s.cfg.StrictAuth {
 		s.notFound(c)

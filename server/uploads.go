@@ -21,8 +21,9 @@ import (
 	"chatd/store"
 )
 
-// Avatar limits (docs/http-routes.md, "POST /api/upload/avatar"). The body cap leaves room for the non-file fields and
-// the multipart framing around a file at the limit.
+// Avatar limits (docs/http-routes.md, "POST /api/upload/avatar"). The body cap
+// leaves room for the non-file fields and the multipart framing around a file
+// at the limit.
 const (
 	avatarMaxBytes      = 512000
 	avatarMaxFields     = 10
@@ -101,8 +102,9 @@ func multipartErr(err error) error {
 	return badUpload("Malformed multipart body")
 }
 
-// uploadAvatar is POST /api/upload/avatar. Without STRICT_AUTH anyone may set the avatar of the
-// userId they name (docs/differences.md, "Avatar by user id"); a presented session must be that user's.
+// uploadAvatar is POST /api/upload/avatar. Without STRICT_AUTH anyone may set
+// the avatar of the userId they name (docs/differences.md, "Avatar by user
+// id"); a presented session must be that user's.
 func (s *Server) uploadAvatar(c *gin.Context) {
 	data, err := readAvatarPart(c)
 	if err != nil {
