@@ -25,7 +25,7 @@ func logRequests(next http.Handler) http.Handler {
 			sid = "new:" + handshakeSID(rec.head)
 		}
 		slog.Debug("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("transport", q.Get("transport")), slog.String("sid", sid),
+			slog.String("transport", q.Get("transport")), slog.String("sid", sid), slog.String("query", r.URL.RawQuery),
 			slog.Int("status", rec.status()), slog.Time("arrived", start),
 			slog.Duration("took", time.Since(start)), slog.Bool("client_gone", r.Context().Err() != nil))
 	})
