@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// RateLimiter counts events per key in a rolling window, in process (§8 of
-// the HTTP contract: every counter is in-process). Wait answers "how long
+// RateLimiter counts events per key in a rolling window, in process (docs/http-routes.md,
+// "Rate limits": every counter is in-process). Wait answers "how long
 // until one more is allowed" without recording, so a caller can check several
 // limits and record only when all of them pass.
 type RateLimiter struct {

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// windowLimiter counts hits per key in a rolling window, in process (§8). It
-// forgets keys whose hits have all expired, so memory follows live traffic.
+// windowLimiter counts hits per key in a rolling window, in process
+// (docs/http-routes.md, "Rate limits"). It forgets keys whose hits have all
+// expired, so memory follows live traffic.
 type windowLimiter struct {
 	mu     sync.Mutex
 	max    int
@@ -58,8 +59,9 @@ func (l *windowLimiter) sweepExpired(now time.Time) {
 	}
 }
 
-// feedbackLimits are A10's two limits: one post per 30 s per client IP and
-// user (a venue shares one IP), and 20 per 10 min per IP against floods.
+// feedbackLimits are POST /api/tenants/:slug/feedback's two limits: one post
+// per 30 s per client IP and user (a venue shares one IP), and 20 per 10 min
+// per IP against floods.
 type feedbackLimits struct {
 	perUser *windowLimiter
 	perIP   *windowLimiter

@@ -101,14 +101,6 @@ func (c *client) decode(j *job) bool {
 	return true
 }
 
-func sizeOf(atts [][]byte) int {
-	n := 0
-	for _, a := range atts {
-		n += len(a)
-	}
-	return n
-}
-
 // push queues a received packet, waiting first while too much is pending
 // (the connection is then not read until the handlers catch up).
 func (c *client) push(j job) {
