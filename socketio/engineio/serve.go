@@ -115,7 +115,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket b
 		s.mu.Lock()
 		c.kick()
 		s.mu.Unlock()
-		go c.readLoop(first)
+		c.startReading(first)
 		return
 	}
 	s.onPoll(w, r)
@@ -156,7 +156,7 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	s.probe = c
 	s.mu.Unlock()
 	s.watchUpgrade(c)
-	go c.readLoop(buffered(rw.Reader))
+	c.startReading(buffered(rw.Reader))
 }
 
 // buffered returns r when it holds bytes the client sent right after its
