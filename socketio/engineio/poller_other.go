@@ -6,7 +6,7 @@ package engineio
 // connection reads with a goroutine of its own.
 type poller struct{}
 
-func newPoller() *poller            { return nil }
+func newPoller() *poller             { return nil }
 func (p *poller) watch(*wsConn) bool { return false }
 func (p *poller) forget(*wsConn)     {}
 func (p *poller) close()             {}

@@ -19,7 +19,7 @@ const (
 type Session struct {
 	id   string
 	srv  *Server
-	req  *http.Request // the handshake request, trimmed to what later layers read
+	hs   handshakeInfo // what later layers read of the handshake request
 	recv Receiver
 
 	mu        sync.Mutex
@@ -44,8 +44,8 @@ func (s *Session) ID() string { return s.id }
 
 // Request is the handshake request, trimmed to its method, URL, remote
 // address and the headers later layers read (cookies, origin, user agent,
-// forwarding headers).
-func (s *Session) Request() *http.Request { return s.req }
+// forwarding headers). It is rebuilt on every call: read it once.
+func (s *Session) Request() *http.Request { return s.hs.request() }
 
 // Transport names the current transport: "polling" or "websocket".
 func (s *Session) Transport() string {
@@ -183,7 +183,7 @@ func (s *Session) finishLinger() {
 
 func (s *Session) release() {
 	if a := s.srv.cfg.Admission; a != nil && s.admitted {
-		a.Released(s.req)
+		a.Released(s.hs.request())
 	}
 }
 

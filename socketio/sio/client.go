@@ -24,7 +24,7 @@ type client struct {
 	attachBytes int
 
 	mu       sync.Mutex
-	drained  *sync.Cond
+	drained  *sync.Cond // made when a push first waits
 	jobs     []job
 	pending  int // bytes of received packets in jobs
 	running  bool
@@ -47,15 +47,14 @@ type job struct {
 
 func newClient(srv *Server, es *engineio.Session) *client {
 	c := &client{srv: srv, es: es}
-	c.drained = sync.NewCond(&c.mu)
 	c.timer = time.AfterFunc(srv.cfg.ConnectTimeout, func() { c.enqueue(job{run: c.connectTimeout}) })
 	return c
 }
 
 // Message implements engineio.Receiver: it queues the data for the
 // client's goroutine, which decodes it. Nothing is decoded here, on the
-// session's reader, so the reader's stack stays small: it is the one
-// goroutine an idle connection keeps.
+// session's reader, so the reader returns to waiting (or, on a websocket,
+// ends) at once.
 func (c *client) Message(data []byte, binary bool) {
 	c.push(job{raw: data, binary: binary, size: len(data)})
 }
@@ -114,6 +113,9 @@ func sizeOf(atts [][]byte) int {
 func (c *client) push(j job) {
 	c.mu.Lock()
 	for c.pending > c.srv.cfg.MaxPendingBytes && !c.gone {
+		if c.drained == nil {
+			c.drained = sync.NewCond(&c.mu)
+		}
 		c.drained.Wait()
 	}
 	c.pending += j.size
@@ -121,11 +123,18 @@ func (c *client) push(j job) {
 	c.enqueue(j)
 }
 
+// wakePushers wakes the pushes waiting for the handlers; c.mu is held.
+func (c *client) wakePushers() {
+	if c.drained != nil {
+		c.drained.Broadcast()
+	}
+}
+
 // Closed implements engineio.Receiver.
 func (c *client) Closed(reason string) {
 	c.mu.Lock()
 	c.gone = true
-	c.drained.Broadcast()
+	c.wakePushers()
 	c.mu.Unlock()
 	c.enqueue(job{run: func() {
 		c.partial, c.attachments = nil, nil
@@ -173,7 +182,7 @@ func (c *client) run() {
 		if j.size > 0 {
 			c.mu.Lock()
 			c.pending -= j.size
-			c.drained.Broadcast()
+			c.wakePushers()
 			c.mu.Unlock()
 		}
 	}
@@ -220,7 +229,7 @@ func (c *client) connect(h header) {
 		c.sockets = make(map[string]*Socket, 1)
 	}
 	c.sockets[h.nsp] = s
-	c.timer.Stop()
+	c.stopTimer()
 	ns.add(s)
 	data, _ := json.Marshal(struct {
 		Sid string `json:"sid"`
@@ -240,6 +249,15 @@ func (c *client) write(p *Packet) {
 	c.es.Send(Frames(p)...)
 }
 
+// stopTimer stops the connect timeout and lets it go, so a connected client
+// does not keep it; on the client's goroutine.
+func (c *client) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
 // connectTimeout closes a connection that joined no namespace in time.
 func (c *client) connectTimeout() {
 	if len(c.sockets) == 0 {
@@ -257,7 +275,7 @@ func (c *client) forceClose() {
 
 // closeSockets disconnects every socket of the connection with reason.
 func (c *client) closeSockets(reason string) {
-	c.timer.Stop()
+	c.stopTimer()
 	for _, s := range c.sockets {
 		s.onClose(reason)
 	}
