@@ -86,6 +86,7 @@ type Gateway struct {
 	closeOnce      sync.Once
 	closing        atomic.Bool
 	connectedCount atomic.Int64 // sockets of this process past the handshake
+	onEvent        func(*sio.Socket, sio.Event)
 }
 
 // New builds the Socket.IO server, the chat rules and, with cfg.RedisURL,
@@ -102,6 +103,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, errors.New("socketio: Deps.Origins is required")
 	}
 	g := &Gateway{cfg: cfg, log: deps.Logger, origins: deps.Origins}
+	g.onEvent = g.handleEvent
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.io = sio.NewServer(sio.Config{ConnectTimeout: cfg.ConnectTimeout, CloseDelay: cfg.CloseDelay,
 		MaxAttachmentBytes: cfg.MaxPayload, Logger: deps.Logger})
@@ -252,18 +254,23 @@ func (g *Gateway) connected(s *sio.Socket) {
 	g.connectedCount.Add(1)
 	id, _ := s.Data().(chat.Identity)
 	c := conn{s}
+	userID := id.UserID // not id: the closure lives as long as the socket
 	s.OnDisconnect(func(reason string) {
 		g.log.Info("socket disconnected", slog.String("socket_id", c.ID()),
-			slog.String("user_id", id.UserID), slog.String("reason", reason))
+			slog.String("user_id", userID), slog.String("reason", reason))
 		g.chat.Disconnected(g.ctx, c)
 		g.connectedCount.Add(-1)
 	})
 	g.log.Info("socket connected", slog.String("socket_id", c.ID()), slog.String("user_id", id.UserID),
 		slog.String("transport", s.Transport()))
 	g.chat.Connected(g.ctx, c, id)
-	s.OnEvent(func(_ *sio.Socket, ev sio.Event) {
-		g.chat.Handle(g.ctx, c, ev.Name, decodeArgs(ev.Args))
-	})
+	s.OnEvent(g.onEvent)
+}
+
+// handleEvent routes a socket's event to the rules. It is one function value
+// for every socket (built once in New), not a closure per socket.
+func (g *Gateway) handleEvent(s *sio.Socket, ev sio.Event) {
+	g.chat.Handle(g.ctx, conn{s}, ev.Name, decodeArgs(ev.Args))
 }
 
 // decodeArgs turns an event's JSON arguments into the values the rules

@@ -3,6 +3,7 @@ package sio
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,7 +30,7 @@ type client struct {
 	pending  int // bytes of received packets in jobs
 	running  bool
 	gone     bool // the session ended
-	sockets  map[string]*Socket
+	sockets  []*Socket // one per namespace joined (usually one): a slice costs less than a map
 	timer    *time.Timer
 	timedOut bool
 }
@@ -191,7 +192,7 @@ func (c *client) run() {
 // handle routes one packet as Node's Client.ondecoded does.
 func (c *client) handle(j job) {
 	h := j.h
-	s := c.sockets[h.nsp]
+	s := c.socketOf(h.nsp)
 	switch {
 	case s == nil && h.typ == PacketConnect:
 		c.connect(h)
@@ -225,10 +226,7 @@ func (c *client) connect(h header) {
 	if c.isGone() {
 		return // the connection ended while the middleware ran
 	}
-	if c.sockets == nil {
-		c.sockets = make(map[string]*Socket, 1)
-	}
-	c.sockets[h.nsp] = s
+	c.sockets = append(c.sockets, s)
 	c.stopTimer()
 	ns.add(s)
 	data, _ := json.Marshal(struct {
@@ -276,15 +274,26 @@ func (c *client) forceClose() {
 // closeSockets disconnects every socket of the connection with reason.
 func (c *client) closeSockets(reason string) {
 	c.stopTimer()
-	for _, s := range c.sockets {
+	sockets := c.sockets
+	c.sockets = nil
+	for _, s := range sockets {
 		s.onClose(reason)
 	}
-	clear(c.sockets)
 }
 
 // remove forgets a socket that left its namespace.
 func (c *client) remove(s *Socket) {
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
+}
+
+// socketOf is the connection's socket in namespace nsp, nil when none.
+func (c *client) socketOf(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
