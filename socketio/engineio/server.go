@@ -133,6 +133,7 @@ type Server struct {
 	flushers []*flusher
 	next     atomic.Uint32
 	poller   *poller // nil where epoll is not available
+	beats    *schedule
 }
 
 // NewServer returns a server handing its sessions to h.
@@ -146,6 +147,7 @@ func NewServer(cfg Config, h Handler) *Server {
 	tail[0] = ','
 	srv := &Server{cfg: cfg, handler: h, log: cfg.Logger, open: tail, sessions: map[string]*Session{}}
 	srv.poller = newPoller()
+	srv.beats = newSchedule()
 	for range runtime.GOMAXPROCS(0) {
 		srv.flushers = append(srv.flushers, newFlusher(cfg.FlushInterval))
 	}
@@ -181,6 +183,7 @@ func (srv *Server) Close() {
 	if srv.poller != nil {
 		srv.poller.close()
 	}
+	srv.beats.close()
 }
 
 // Sessions calls fn for every open session.

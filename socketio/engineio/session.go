@@ -31,7 +31,6 @@ type Session struct {
 	poll      *pendingPoll  // the GET waiting for packets
 	posting   bool          // a POST is being read
 	polled    chan struct{} // closed when the next GET registers; made on demand
-	hbTimer   *time.Timer
 	hbDue     time.Time
 	awaiting  bool  // a ping is out and its pong not back
 	heard     int64 // unix nanoseconds of the handshake or the last pong

@@ -29,7 +29,7 @@ type client struct {
 	jobs     []job
 	pending  int // bytes of received packets in jobs
 	running  bool
-	gone     bool // the session ended
+	gone     bool      // the session ended
 	sockets  []*Socket // one per namespace joined (usually one): a slice costs less than a map
 	timer    *time.Timer
 	timedOut bool
