@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"chatd/socketio/chat"
 	"chatd/socketio/engineio"
 	"chatd/socketio/sio"
@@ -67,8 +69,12 @@ type Deps struct {
 	// Admission, when set, admits or refuses each new Engine.IO session
 	// (refused: HTTP 429) and hears when it ends.
 	Admission engineio.Admission
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Metrics is the registry the process's /metrics serves; with Redis the
+	// adapter's series (chatd_redis_adapter_*) are registered on it. nil:
+	// they are not exported.
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Gateway binds the chat rules to Socket.IO sockets on namespace "/".
@@ -111,7 +117,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	chatDeps := chat.Deps{Store: deps.Store, Sessions: deps.Sessions, Hub: hub{ns: g.nsp, log: deps.Logger},
 		Logger: deps.Logger, Now: deps.Now}
 	if cfg.RedisURL != "" {
-		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Logger)
+		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Metrics, deps.Logger)
 		if err != nil {
 			g.cancel()
 			return nil, err
