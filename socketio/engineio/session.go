@@ -60,17 +60,28 @@ func (s *Session) Transport() string {
 // reports false when the session is closed or was just closed as a slow
 // consumer.
 func (s *Session) Send(frames ...*Frame) bool {
-	return s.send("", frames)
+	return s.send(time.Now(), "", frames)
+}
+
+// SendAt is Send for a broadcast, with the time read once for all its
+// recipients: reading the clock costs more than the rest of queueing a
+// shared frame.
+func (s *Session) SendAt(now time.Time, frames ...*Frame) bool {
+	return s.send(now, "", frames)
 }
 
 // SendState queues f under a state key: if a frame with the same key is
 // still waiting, it is dropped and f takes the place at the end.
 func (s *Session) SendState(key string, f *Frame) bool {
-	return s.send(key, []*Frame{f})
+	return s.send(time.Now(), key, []*Frame{f})
 }
 
-func (s *Session) send(key string, frames []*Frame) bool {
-	now := time.Now()
+// SendStateAt is SendState for a broadcast (see SendAt).
+func (s *Session) SendStateAt(now time.Time, key string, f *Frame) bool {
+	return s.send(now, key, []*Frame{f})
+}
+
+func (s *Session) send(now time.Time, key string, frames []*Frame) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
