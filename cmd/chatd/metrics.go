@@ -11,15 +11,15 @@ import (
 	"chatd/server"
 )
 
-// newMetrics builds chatd's registry: the Go runtime and process series, the
-// HTTP series, a gauge of connected sockets, a count of slow consumers
-// dropped and a count of the sockets NATIVE_ID_FALLBACK bound. It is served
-// on its own listener (METRICS_ADDR), never on the public ports.
-func newMetrics(sockets socketStats, nativeFallbacks func() int64) (*prometheus.Registry, *server.Metrics, error) {
-	reg := prometheus.NewRegistry()
+// newMetrics registers chatd's series on reg: the Go runtime and process
+// series, the HTTP series, a gauge of connected sockets, a count of slow
+// consumers dropped and a count of the sockets NATIVE_ID_FALLBACK bound
+// (the gateway registered the Redis adapter's before). reg is served on its
+// own listener (METRICS_ADDR), never on the public ports.
+func newMetrics(reg *prometheus.Registry, sockets socketStats, nativeFallbacks func() int64) (*server.Metrics, error) {
 	httpMetrics, err := server.NewMetrics(reg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
@@ -38,10 +38,10 @@ func newMetrics(sockets socketStats, nativeFallbacks func() int64) (*prometheus.
 		}, func() float64 { return float64(nativeFallbacks()) }),
 	} {
 		if err := reg.Register(c); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return reg, httpMetrics, nil
+	return httpMetrics, nil
 }
 
 // socketStats is what the socket series read from the gateway.

@@ -44,9 +44,10 @@ func (n *Namespace) EmitState(room, key, event string, args ...any) error {
 	}
 	p := Packet{Type: PacketEvent, Nsp: n.name, Data: data}
 	f := Frames(&p)[0]
+	now := time.Now()
 	for _, s := range n.matching(BroadcastOptions{Rooms: []string{room}}) {
 		if s.Connected() {
-			s.client.es.SendState(key, f)
+			s.client.es.SendStateAt(now, key, f)
 		}
 	}
 	return nil
@@ -60,8 +61,9 @@ func (n *Namespace) DeliverLocal(pkt Packet, opts BroadcastOptions) {
 		return
 	}
 	frames := Frames(&pkt)
+	now := time.Now()
 	for _, s := range targets {
-		s.client.es.Send(frames...)
+		s.client.es.SendAt(now, frames...)
 	}
 }
 
