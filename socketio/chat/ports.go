@@ -5,6 +5,8 @@
 // a rule.
 package chat
 
+import "chatd/store"
+
 // Conn is one connected socket as the rules see it. The transport implements
 // it over the socket library.
 type Conn interface {
@@ -72,4 +74,7 @@ type Identity struct {
 
 	row     *userRow // the user's profile as read at connect; nil: no row yet
 	blocked []string // a guest's blocked ids, read with its row
+	// staff is a session user's staff rooms and blocked ids, read with the
+	// session; nil: Connected reads them.
+	staff *store.ConnectInfo
 }

@@ -102,6 +102,7 @@ type Store interface {
 	SaveProfile(ctx context.Context, id string, p store.UserProfile) error
 	SweepGuests(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 	ConnectState(ctx context.Context, userID string) (rooms, blocked []string, err error)
+	SessionConnect(ctx context.Context, token string) (store.SessionUser, store.ConnectInfo, error)
 	CanModerate(ctx context.Context, userID, tenantID string) (bool, error)
 	CreateMessages(ctx context.Context, msgs []store.Message) []error
 	DeleteMessage(ctx context.Context, id, tenantID string) (bool, error)
@@ -118,6 +119,14 @@ type Store interface {
 // EUNAUTHORIZED when no live session matches.
 type SessionResolver interface {
 	Resolve(ctx context.Context, candidates ...string) (store.SessionUser, error)
+}
+
+// connectResolver is a SessionResolver that can look a token up with
+// another query (*auth.Resolver): the handshake reads the session, its
+// user, staff rooms and blocks in one round trip (Store.SessionConnect).
+type connectResolver interface {
+	ResolveWith(ctx context.Context, lookup func(ctx context.Context, token string) (store.SessionUser, error),
+		candidates ...string) (store.SessionUser, error)
 }
 
 // Deps are the rules' collaborators.
