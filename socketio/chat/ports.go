@@ -36,6 +36,14 @@ type Hub interface {
 	EmitLocalState(room, key, event string, payload any)
 }
 
+// multiStateHub is a Hub that sends one state frame to the sockets of
+// several rooms with one encoding. A storm's presence for the sockets that
+// joined in a window went out one EmitLocalState per socket, each encoding
+// the whole list again: a third of the join storm's CPU.
+type multiStateHub interface {
+	EmitLocalStateTo(rooms []string, key, event string, payload any)
+}
+
 // Handshake is what a socket presented when it connected: the token found in
 // auth.token, query.token or the session cookie (in that order, "" when
 // none), and the anonymous path's query parameters.
