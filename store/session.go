@@ -114,7 +114,9 @@ func (db *DB) DeleteSessionsByUser(ctx context.Context, userID string) error {
 // session and its user, the rooms of every tenant where the user is a
 // member, and whom the user blocked (both ordered as ConnectState orders
 // them). One row comes back per room and per blocked user, each repeating
-// the session and user, or one row when there is neither.
+// the session and user, or one row when there is neither. Each branch finds
+// its user through the token's index (a join on the outer user would scan
+// every membership and room first).
 func (db *DB) SessionConnect(ctx context.Context, token string) (SessionUser, ConnectInfo, error) {
 	var rows []struct {
 		SessionUser
@@ -132,11 +134,13 @@ func (db *DB) SessionConnect(ctx context.Context, token string) (SessionUser, Co
 		       x."kind" "kind", x."id" "xid"
 		FROM "session" s JOIN "user" u ON u."id" = s."userId"
 		LEFT JOIN (
-		  SELECT 0 AS "kind", m."userId" AS "uid", r."id" AS "id", r."tenantId" AS "k1", r."createdAt" AS "k2", r."id" AS "k3"
+		  SELECT 0 AS "kind", r."id" AS "id", r."tenantId" AS "k1", r."createdAt" AS "k2", r."id" AS "k3"
 		  FROM "Room" r JOIN "TenantMember" m ON m."tenantId" = r."tenantId"
+		  WHERE m."userId" = (SELECT "userId" FROM "session" WHERE "token" = $1)
 		  UNION ALL
-		  SELECT 1, b."userId", b."blockedId", '', b."createdAt", b."id" FROM "BlockedUser" b
-		) x ON x."uid" = u."id"
+		  SELECT 1, b."blockedId", '', b."createdAt", b."id" FROM "BlockedUser" b
+		  WHERE b."userId" = (SELECT "userId" FROM "session" WHERE "token" = $1)
+		) x ON 1 = 1
 		WHERE s."token" = $1
 		ORDER BY x."kind", x."k1", x."k2", x."k3"`, token)
 	if err != nil {
