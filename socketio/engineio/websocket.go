@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -24,6 +25,10 @@ type wsConn struct {
 	rc   syscall.RawConn // nil when the connection has no descriptor (tests)
 
 	flusher *flusher
+
+	// read without s.mu by a GET held during an upgrade (Session.awaitUpgrade)
+	parked atomic.Bool // the reader waits for data, holding none
+	probed atomic.Bool // the client's probe was answered
 
 	// guarded by s.mu
 	scheduled bool // waiting in its flusher's batch
@@ -263,7 +268,10 @@ func (c *wsConn) readLoop(first *bufio.Reader) {
 	}
 	for {
 		if br == nil {
-			if err := c.waitReadable(); err != nil {
+			c.parked.Store(true)
+			err := c.waitReadable()
+			c.parked.Store(false)
+			if err != nil {
 				c.s.wsGone(c, err)
 				return
 			}
