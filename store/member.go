@@ -22,6 +22,12 @@ type TenantMember struct {
 	UpdatedAt       time.Time `db:"updatedAt"`
 }
 
+// ConnectInfo is what an authenticated socket needs at connect besides
+// its session: the rooms it enters as staff and whom its user blocked.
+type ConnectInfo struct {
+	Rooms, Blocked []string
+}
+
 // ConnectState is what an authenticated socket needs at connect, in one
 // query: the rooms of every tenant where userID is a member (staff receive
 // room messages from the moment they connect), by tenant then creation,

@@ -103,6 +103,7 @@ type Store interface {
 	SweepGuests(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 	ConnectState(ctx context.Context, userID string) (rooms, blocked []string, err error)
 	TenantGrant(ctx context.Context, userID, tenantID string) (chatd.Grant, error)
+	SessionConnect(ctx context.Context, token string) (store.SessionUser, store.ConnectInfo, error)
 	CreateMessages(ctx context.Context, msgs []store.Message) []error
 	DeleteMessage(ctx context.Context, tenantID, id string) (bool, error)
 	BlockUser(ctx context.Context, userID, blockedID string) error
@@ -118,6 +119,14 @@ type Store interface {
 // EUNAUTHORIZED when no live session matches.
 type SessionResolver interface {
 	Resolve(ctx context.Context, candidates ...string) (store.SessionUser, error)
+}
+
+// connectResolver is a SessionResolver that can look a token up with
+// another query (*auth.Resolver): the handshake reads the session, its
+// user, staff rooms and blocks in one round trip (Store.SessionConnect).
+type connectResolver interface {
+	ResolveWith(ctx context.Context, lookup func(ctx context.Context, token string) (store.SessionUser, error),
+		candidates ...string) (store.SessionUser, error)
 }
 
 // Deps are the rules' collaborators.
