@@ -150,12 +150,21 @@ func (s *Server) recoverer() gin.HandlerFunc {
 }
 
 // accessLog writes one line per request. The query string is left out
-// because it can carry tokens (Socket.IO's query.token).
+// because it can carry tokens (Socket.IO's query.token). Socket.IO's own
+// requests (every upgrade and every poll) log at debug unless they fail: at a
+// venue's reconnect rate the line cost a few percent of the connect path.
 func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http request",
+		level := slog.LevelInfo
+		if strings.HasPrefix(c.Request.URL.Path, "/socket.io/") && c.Writer.Status() < 400 {
+			level = slog.LevelDebug
+		}
+		if !s.log.Enabled(c.Request.Context(), level) {
+			return
+		}
+		s.log.LogAttrs(c.Request.Context(), level, "http request",
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", c.Writer.Status()),
