@@ -105,6 +105,9 @@ func NewSocketAdmission(limits SocketLimits, clientIP func(*http.Request) string
 
 // Admit counts a handshake against its client, or refuses it.
 func (a *SocketAdmission) Admit(r *http.Request) error {
+	if a.limits.Rate <= 0 && a.limits.MaxPerClient <= 0 {
+		return nil
+	}
 	key, ok := a.key(r)
 	if !ok {
 		return nil
@@ -139,6 +142,9 @@ func (a *SocketAdmission) Admit(r *http.Request) error {
 // handshake's trimmed request, which keeps the headers ClientIP reads, so
 // the key is the one Admit used.
 func (a *SocketAdmission) Released(r *http.Request) {
+	if a.limits.Rate <= 0 && a.limits.MaxPerClient <= 0 {
+		return
+	}
 	key, ok := a.key(r)
 	if !ok {
 		return

@@ -13,9 +13,10 @@ import (
 
 // newMetrics builds chatd's registry: the Go runtime and process series, the
 // HTTP series, a gauge of connected sockets, a count of slow consumers
-// dropped and a count of the sockets NATIVE_ID_FALLBACK bound. It is served
-// on its own listener (METRICS_ADDR), never on the public ports.
-func newMetrics(sockets socketStats, nativeFallbacks func() int64) (*prometheus.Registry, *server.Metrics, error) {
+// dropped, a count of the sockets NATIVE_ID_FALLBACK bound and the socket
+// limits per client IP (admissionMetrics). It is served on its own listener
+// (METRICS_ADDR), never on the public ports.
+func newMetrics(sockets socketStats, nativeFallbacks func() int64, admission *server.SocketAdmission) (*prometheus.Registry, *server.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	httpMetrics, err := server.NewMetrics(reg)
 	if err != nil {
@@ -41,7 +42,35 @@ func newMetrics(sockets socketStats, nativeFallbacks func() int64) (*prometheus.
 			return nil, nil, err
 		}
 	}
+	for _, c := range admissionMetrics(admission) {
+		if err := reg.Register(c); err != nil {
+			return nil, nil, err
+		}
+	}
 	return reg, httpMetrics, nil
+}
+
+// admissionMetrics are the series of the socket limits per client IP: the
+// handshakes refused, by reason (server.RefusedRate, RefusedCap,
+// RefusedClients), and the sessions and clients the limiter counts now.
+func admissionMetrics(a *server.SocketAdmission) []prometheus.Collector {
+	var out []prometheus.Collector
+	for _, reason := range []string{server.RefusedRate, server.RefusedCap, server.RefusedClients} {
+		out = append(out, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "chatd_socket_handshakes_refused_total",
+			Help:        "Socket handshakes refused with HTTP 429 by the limits per client IP, by reason: rate (SOCKET_HANDSHAKE_RATE), cap (SOCKET_MAX_PER_IP), clients (the limiter's table of clients is full of clients with open sockets).",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(a.Refused(reason)) }))
+	}
+	return append(out,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chatd_socket_limited_sessions",
+			Help: "Engine.IO sessions counted against their client IP's SOCKET_MAX_PER_IP (clients in SOCKET_LIMIT_EXEMPT are not counted).",
+		}, func() float64 { return float64(a.Open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chatd_socket_limited_clients",
+			Help: "Client IPs (IPv6: /64 blocks) the socket limiter remembers.",
+		}, func() float64 { return float64(a.Clients()) }))
 }
 
 // socketStats is what the socket series read from the gateway.

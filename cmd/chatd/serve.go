@@ -151,13 +151,17 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	admission, err := server.NewSocketAdmission(cfg.Sockets, allowList.ClientIP, time.Now, logger)
+	if err != nil {
+		return err
+	}
 	sockets, err := socketio.New(socketio.Config{
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
 		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
 			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins,
 			TenantCacheTTL: cfg.TenantCacheTTL, GuestSweepAge: cfg.GuestSweepAge, GuestIDKey: []byte(cfg.BetterAuthSecret)},
-	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger, Now: time.Now})
+	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Admission: admission, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
@@ -169,7 +173,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	registry, httpMetrics, err := newMetrics(sockets, sockets.Chat().NativeFallbacks)
+	registry, httpMetrics, err := newMetrics(sockets, sockets.Chat().NativeFallbacks, admission)
 	if err != nil {
 		return err
 	}
