@@ -164,11 +164,11 @@ func testSweepGuests(t *testing.T, d storetest.Dialect) {
 		"accused":    `INSERT INTO "Report" ("id","reporterId","accusedId","reason","tenantId") VALUES ('r2','` + seedAlice + `',$1,'x','` + seedTenant + `')`,
 		"hider":      `INSERT INTO "HiddenConversation" ("id","userId","peerId","tenantId") VALUES ('h1',$1,'p','` + seedTenant + `')`,
 		"hidden":     `INSERT INTO "HiddenConversation" ("id","userId","peerId","tenantId") VALUES ('h2','` + seedAlice + `',$1,'` + seedTenant + `')`,
-		"session":    `INSERT INTO "session" ("id","expiresAt","token","createdAt","updatedAt","userId") VALUES ('s1','2099-01-01','tok-sweep',now(),now(),$1)`,
-		"member":     `INSERT INTO "TenantMember" ("id","userId","tenantId","role","updatedAt") VALUES ('tm1',$1,'` + seedTenant + `','STAFF',now())`,
+		"session":    `INSERT INTO "session" ("id","expiresAt","token","createdAt","updatedAt","userId") VALUES ('s1','2099-01-01','tok-sweep',CURRENT_TIMESTAMP,CURRENT_TIMESTAMP,$1)`,
+		"member":     `INSERT INTO "TenantMember" ("id","userId","tenantId","role","updatedAt") VALUES ('tm1',$1,'` + seedTenant + `','STAFF',CURRENT_TIMESTAMP)`,
 		"feedback":   `INSERT INTO "Feedback" ("id","score","userId","tenantId") VALUES ('f1',5,$1,'` + seedTenant + `')`,
 		"biometric":  `INSERT INTO "BiometricToken" ("id","token","userId","deviceId") VALUES ('bt1','bt-sweep',$1,'d')`,
-		"account":    `INSERT INTO "account" ("id","accountId","providerId","userId","createdAt","updatedAt") VALUES ('a1','x','anonymous',$1,now(),now())`,
+		"account":    `INSERT INTO "account" ("id","accountId","providerId","userId","createdAt","updatedAt") VALUES ('a1','x','anonymous',$1,CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)`,
 		"passkeyRef": `INSERT INTO "passkey" ("id","publicKey","userId","credentialID","counter","deviceType","backedUp") VALUES ('pk1','k',$1,'cred-sweep',0,'singleDevice',false)`,
 	}
 	for name, q := range refs {
