@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +63,9 @@ func (c *client) run(ctx context.Context, ready chan<- bool) {
 			ready <- false
 		}
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errDropped) {
-			c.stats.failures.Add(1)
+			if n := c.stats.failures.Add(1); n <= 20 { // the first few say why
+				fmt.Fprintf(os.Stderr, "# %s %s: %v\n", time.Now().Format("15:04:05"), c.alias, err)
+			}
 		}
 		// As socket.io-client: the first retry after 0.5–1.5 s.
 		select {

@@ -118,7 +118,7 @@ func soak(ctx context.Context, cfg *config, out io.Writer) (bool, error) {
 			return false, fmt.Errorf("only %d of %d sockets joined after %v", stats.joined.Load(), cfg.sockets, time.Since(rampStart).Round(time.Second))
 		}
 	}
-	fmt.Fprintf(out, "# all %d sockets joined in %.1f s; traffic: %.0f messages/s, %.0f reconnects/s for %v\n",
+	fmt.Fprintf(out, "# all %d sockets joined in %.1f s; traffic: %.0f messages/s, %.0f reconnects/s for %v (failures below: a connect or join that failed, or a session the server ended)\n",
 		cfg.sockets, time.Since(rampStart).Seconds(), cfg.messages, cfg.drops, cfg.duration)
 	s.setPhase("warm-up")
 	go traffic(clientCtx, cfg, clients)
