@@ -70,6 +70,8 @@ type SocketAdmission struct {
 	mu        sync.Mutex
 	clients   map[netip.Prefix]*socketClient
 	idleSwept time.Time
+	// tableWarned is when a client refused for a full table was last logged.
+	tableWarned time.Time
 
 	open    atomic.Int64 // sessions counted against a client
 	refused [3]atomic.Int64
@@ -207,14 +209,17 @@ func (a *SocketAdmission) makeRoom(now time.Time) bool {
 	return false
 }
 
-// refuse counts a refusal and logs it at most once per client and minute.
+// refuse counts a refusal and logs it at most once per client and minute
+// (and once a minute for all the clients a full table refuses).
 func (a *SocketAdmission) refuse(c *socketClient, key netip.Prefix, reason string, now time.Time) error {
 	i, err := refusal(reason)
 	a.refused[i].Add(1)
-	if c == nil || now.Sub(c.warned) >= warnEvery {
-		if c != nil {
-			c.warned = now
-		}
+	warned := &a.tableWarned // a client not in the table shares one
+	if c != nil {
+		warned = &c.warned
+	}
+	if now.Sub(*warned) >= warnEvery {
+		*warned = now
 		a.log.Warn("socket handshakes refused", slog.String("client", clientString(key)), slog.String("reason", reason))
 	}
 	return err
