@@ -155,13 +155,17 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	// The one registry /metrics serves (METRICS_ADDR): the gateway registers
 	// the Redis adapter's series on it, newMetrics the rest.
 	registry := prometheus.NewRegistry()
+	admission, err := server.NewSocketAdmission(cfg.Sockets, allowList.ClientIP, time.Now, logger)
+	if err != nil {
+		return err
+	}
 	sockets, err := socketio.New(socketio.Config{
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
 		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
 			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins,
 			TenantCacheTTL: cfg.TenantCacheTTL, GuestSweepAge: cfg.GuestSweepAge, GuestIDKey: []byte(cfg.BetterAuthSecret)},
-	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Metrics: registry, Logger: logger, Now: time.Now})
+	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Metrics: registry, Admission: admission, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
@@ -173,7 +177,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	httpMetrics, err := newMetrics(registry, sockets, sockets.Chat().NativeFallbacks)
+	httpMetrics, err := newMetrics(registry, sockets, sockets.Chat().NativeFallbacks, admission)
 	if err != nil {
 		return err
 	}
