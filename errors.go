@@ -25,11 +25,28 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Reason is a stable upper-case code some clients read beside the
+	// message (BetterAuth's "code", the OTP route's USER_NOT_FOUND); ""
+	// for most errors.
+	Reason string
+	// RetryAfter, in seconds, tells a rate-limited client when to come
+	// back; 0 when it does not apply.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("chatd error: code=%s message=%s", e.Code, e.Message)
 }
+
+// The errors the chat rules send as the socket's "error" event, by text
+// (docs/socket-events.md, "Error events"). The HTTP routes have their own texts
+// (server/errors.go); what both transports share is the kind.
+var (
+	ErrInvalidPayload  = Errorf(EINVALID, "Invalid payload")                     // a malformed event payload
+	ErrMessageTooLong  = Errorf(EINVALID, "Message too long")                    // over the text limit
+	ErrAnnouncementOff = Errorf(EFORBIDDEN, "Only admins can post in this room") // an announcement room, not a moderator
+	ErrMessageNotSaved = Errorf(EINTERNAL, "message not saved")                  // the message could not be stored
+)
 
 // Errorf builds an *Error whose message is safe to show to a client.
 func Errorf(code, format string, args ...any) *Error {

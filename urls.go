@@ -23,7 +23,7 @@ import (
 // Every other value is refused (HTTP 400, a socket `error` event), never
 // cleaned into something else.
 
-// uploadsPrefix is where this server serves its uploads (A16).
+// uploadsPrefix is where this server serves its uploads (GET /api/uploads/*).
 const uploadsPrefix = "/api/uploads/"
 
 // IsAssetURL reports whether s is an absolute http(s) URL with a host, or a

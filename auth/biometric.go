@@ -16,9 +16,11 @@ import (
 	"chatd/store"
 )
 
-// Biometric login (B3 setup, B4 login): a 64-hex bearer token the native app
-// keeps in the Keychain, stored hashed. B4 never answers 401 for anything but
-// a bad credential, because the app wipes its stored credential on a 401.
+// Biometric login (POST /api/auth/biometric/setup, POST
+// /api/auth/biometric/login): a 64-hex bearer token the native app keeps in the
+// Keychain, stored hashed. POST /api/auth/biometric/login never answers 401 for
+// anything but a bad credential, because the app wipes its stored credential on
+// a 401.
 
 var (
 	ErrBiometricMissing  = chatd.Errorf(chatd.EINVALID, "Missing credentials")
@@ -34,7 +36,7 @@ type BiometricStore interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
 }
 
-// Biometric runs B3 and B4.
+// Biometric runs POST /api/auth/biometric/setup and POST /api/auth/biometric/login.
 type Biometric struct {
 	store BiometricStore
 	log   *slog.Logger
@@ -42,7 +44,8 @@ type Biometric struct {
 	perIP *ratelimit.Window
 }
 
-// NewBiometric wires the flows with B4's limit of 10 logins per IP a minute.
+// NewBiometric wires the flows with POST /api/auth/biometric/login's limit of
+// 10 logins per IP a minute.
 func NewBiometric(st BiometricStore, logger *slog.Logger, now func() time.Time) *Biometric {
 	return &Biometric{store: st, log: logger, now: now, perIP: ratelimit.NewWindow(10, time.Minute)}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // The session_data cookie cache, "compact" strategy, as BetterAuth 1.4.18
-// writes and checks it (betterauth.md §3):
+// writes and checks it (docs/betterauth.md, "The session_data cookie cache"):
 //
 //	signature = base64url(HMAC-SHA256(secret, JSON({...sessionData, expiresAt})))
 //	cookie    = base64url(JSON({session: sessionData, expiresAt, signature}))

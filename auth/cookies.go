@@ -30,8 +30,9 @@ func (m *Sessions) CookieName(key string) string {
 }
 
 // TokenCookieNames are the session_token names a request may carry, in the
-// order the resolver tries them (§4.3): the __Secure- name, then the plain
-// one. Both are always accepted, whatever the prefix rule says.
+// order the resolver tries them (docs/http-routes.md, "Sessions"): the
+// __Secure- name, then the plain one. Both are always accepted, whatever the
+// prefix rule says.
 func (m *Sessions) TokenCookieNames() []string {
 	name := m.cfg.CookiePrefix + "." + CookieSessionToken
 	return []string{securePrefix + name, name}

@@ -22,7 +22,7 @@ import (
 // ID tokens from Google and Apple are verified locally against the
 // provider's published keys; the client's profile data is never trusted.
 
-// ErrIDToken is every verification failure, as B8 answers them all alike.
+// ErrIDToken is every verification failure, as POST /api/auth/social/native answers them all alike.
 var ErrIDToken = errors.New("auth: id token verification failed")
 
 const (

@@ -24,8 +24,9 @@ import (
 	"chatd/store"
 )
 
-// Phone OTP login (B1 send, B2 verify). Codes are stored only as an HMAC,
-// one live code per phone, five minutes, at most five guesses compared.
+// Phone OTP login (POST /api/auth/otp/send, POST /api/auth/otp/verify). Codes
+// are stored only as an HMAC, one live code per phone, five minutes, at most
+// five guesses compared.
 
 const (
 	otpTTL         = 5 * time.Minute
@@ -39,12 +40,12 @@ var (
 	ErrPhoneFormat     = chatd.Errorf(chatd.EINVALID, "Formato numero non valido. Usa +39...")
 	ErrOTPInvalid      = chatd.Errorf(chatd.EINVALID, "Codice non valido o scaduto")
 	ErrOTPTooMany      = chatd.Errorf(chatd.EINVALID, "Troppi tentativi errati. Richiedi un nuovo codice.")
-	ErrOTPNoAccount    = chatd.Errorf(chatd.ENOTFOUND, "Account non trovato. Questa pagina consente solo l'accesso ad account esistenti.")
-	ErrSMSFailed       = chatd.Errorf(chatd.EUNAVAILABLE, "Errore nell'invio dell'SMS")
+	ErrOTPNoAccount    = &chatd.Error{Code: chatd.ENOTFOUND, Message: "Account non trovato. Questa pagina consente solo l'accesso ad account esistenti.", Reason: "USER_NOT_FOUND"}
+	ErrSMSFailed       = chatd.Errorf(chatd.EINTERNAL, "Errore nell'invio dell'SMS") // answered 500, as the original did
 	errOTPRaceExceeded = errors.New("otp: attempt counter kept changing")
 )
 
-// RateLimitError says how long the caller must wait (B1's 429).
+// RateLimitError says how long the caller must wait (POST /api/auth/otp/send's 429).
 type RateLimitError struct{ RetryAfter int }
 
 func (e *RateLimitError) Error() string {
@@ -73,7 +74,7 @@ type OTPStore interface {
 	CreateUser(ctx context.Context, u store.User) error
 }
 
-// OTPConfig holds the HMAC key and the send limits of §8.
+// OTPConfig holds the HMAC key and the send limits of docs/http-routes.md, "Rate limits".
 type OTPConfig struct {
 	Secret           string // BETTER_AUTH_SECRET
 	PhoneCooldown    time.Duration
@@ -82,7 +83,7 @@ type OTPConfig struct {
 	DisableSendLimit bool // tests of the verify path only
 }
 
-// OTP runs B1 and B2.
+// OTP runs POST /api/auth/otp/send and POST /api/auth/otp/verify.
 type OTP struct {
 	cfg   OTPConfig
 	store OTPStore
@@ -174,7 +175,7 @@ func (o *OTP) takeSendSlot(phone, ip string) error {
 	return nil
 }
 
-// OTPVerifyInput is B2's body after decoding.
+// OTPVerifyInput is POST /api/auth/otp/verify's body after decoding.
 type OTPVerifyInput struct {
 	Phone, Code, Alias, Gender string
 	RequireExisting            bool

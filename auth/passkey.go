@@ -15,7 +15,7 @@ import (
 	"chatd/store"
 )
 
-// Passkeys (C12–C18) as @better-auth/passkey 1.4.18 does them: the same
+// Passkeys (docs/http-routes.md, "Passkeys") as @better-auth/passkey 1.4.18 does them: the same
 // options JSON, the same challenge cookie and "verification" row, the same
 // "passkey" rows, so a passkey registered on either server signs in on both.
 // go-webauthn does the cryptographic verification (passkey_verify.go).
@@ -60,7 +60,7 @@ type PasskeyStore interface {
 // that Origin.
 type RelyingParty struct{ ID, Origin string }
 
-// Passkeys runs C12–C18.
+// Passkeys runs the passkey routes (docs/http-routes.md, "Passkeys").
 type Passkeys struct {
 	store PasskeyStore
 	log   *slog.Logger

@@ -44,7 +44,7 @@ func relyingParty(rp RelyingParty) (*webauthn.WebAuthn, webauthn.SessionData, er
 		UserVerification: protocol.VerificationPreferred}, nil
 }
 
-// RegistrationInput is C13's body and context.
+// RegistrationInput is POST /api/auth/passkey/verify-registration's body and context.
 type RegistrationInput struct {
 	RP             RelyingParty
 	UserID         string
@@ -133,7 +133,7 @@ func newPasskeyRow(userID string, cred *webauthn.Credential, transports string, 
 		CreatedAt:  sql.NullTime{Time: chatd.DBTime(now), Valid: true}}
 }
 
-// AuthenticationInput is C15's body and context.
+// AuthenticationInput is POST /api/auth/passkey/verify-authentication's body and context.
 type AuthenticationInput struct {
 	RP             RelyingParty
 	ChallengeToken string

@@ -35,12 +35,19 @@ func NewResolver(signer Signer, sessions SessionStore, now func() time.Time) *Re
 // returns the first live session. Empty candidates are skipped. It returns
 // ErrNoSession when none is live, or a wrapped error when the database fails.
 func (r *Resolver) Resolve(ctx context.Context, candidates ...string) (store.SessionUser, error) {
+	return r.ResolveWith(ctx, r.sessions.SessionByToken, candidates...)
+}
+
+// ResolveWith is Resolve with another lookup of a token's session, one
+// that reads more in the same query (the socket handshake's
+// store.SessionConnect); the rules of candidates and expiry are Resolve's.
+func (r *Resolver) ResolveWith(ctx context.Context, lookup func(ctx context.Context, token string) (store.SessionUser, error), candidates ...string) (store.SessionUser, error) {
 	for _, c := range candidates {
 		token, ok := r.signer.TokenFromCandidate(c)
 		if !ok {
 			continue
 		}
-		su, err := r.sessions.SessionByToken(ctx, token)
+		su, err := lookup(ctx, token)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		} else if err != nil {

@@ -13,16 +13,16 @@ import (
 	"time"
 )
 
-// SMSSender delivers one text message. B1 is its only user; the text is the
+// SMSSender delivers one text message. POST /api/auth/otp/send is its only user; the text is the
 // verification message and phone is E.164 ("+39…").
 type SMSSender interface {
 	Send(ctx context.Context, phone, text string) error
 }
 
-// DefaultBulkGateURL is BulkGate's transactional endpoint (§15).
+// DefaultBulkGateURL is BulkGate's transactional endpoint (docs/operations.md, "Phone codes").
 const DefaultBulkGateURL = "https://portal.bulkgate.com/api/1.0/simple/transactional"
 
-// SMSConfig selects and configures the provider (§15, §19).
+// SMSConfig selects and configures the provider (docs/operations.md, "Phone codes").
 type SMSConfig struct {
 	Provider         string // SMS_PROVIDER: "bulkgate", "log" or "" (derived)
 	BulkGateAppID    string // BULKGATE_APPLICATION_ID

@@ -14,9 +14,10 @@ import (
 	"chatd/store"
 )
 
-// Social login with Google and Apple: native ID tokens (B8) and the web
-// OAuth redirect flow (C5–C7). Identity always comes from a verified ID
-// token's claims.
+// Social login with Google and Apple: native ID tokens (POST
+// /api/auth/social/native) and the web OAuth redirect flow (POST
+// /api/auth/sign-in/social and the callbacks). Identity always comes from a
+// verified ID token's claims.
 
 // Provider names as the clients send them.
 const (
@@ -24,7 +25,7 @@ const (
 	Apple  = "apple"
 )
 
-// Social errors with B8's verbatim messages.
+// Social errors with POST /api/auth/social/native's verbatim messages.
 var (
 	ErrUnsupportedProvider = chatd.Errorf(chatd.EINVALID, "Unsupported provider")
 	ErrTokenVerification   = chatd.Errorf(chatd.EUNAUTHORIZED, "Token verification failed")
@@ -32,11 +33,11 @@ var (
 	ErrSocialNoEmail       = chatd.Errorf(chatd.EUNAUTHORIZED, "No email provided and no existing account found")
 )
 
-// ProviderConfig is one provider's client and endpoints (§19).
+// ProviderConfig is one provider's client and endpoints (docs/operations.md, "Social login").
 type ProviderConfig struct {
 	ClientID     string   // GOOGLE_CLIENT_ID / APPLE_CLIENT_ID: enables the web flow
 	ClientSecret string   // for the code exchange (Apple: a pre-generated JWT)
-	Audiences    []string // every aud B8 accepts (client ids of web, iOS, Android, extras)
+	Audiences    []string // every aud POST /api/auth/social/native accepts (client ids of web, iOS, Android, extras)
 	JWKSURL      string
 	AuthURL      string
 	TokenURL     string
@@ -49,7 +50,8 @@ type SocialConfig struct {
 	BaseURL       string
 }
 
-// Provider defaults (§14 C5/C6, §19).
+// Provider defaults (docs/http-routes.md, "POST /api/auth/sign-in/social";
+// docs/operations.md, "Social login").
 const (
 	GoogleJWKSURL  = "https://www.googleapis.com/oauth2/v3/certs"
 	GoogleAuthURL  = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -77,7 +79,7 @@ type SocialStore interface {
 	ConsumeVerification(ctx context.Context, id string) (bool, error)
 }
 
-// Social runs B8 and C5–C7.
+// Social runs POST /api/auth/social/native and the web OAuth routes.
 type Social struct {
 	cfg    SocialConfig
 	store  SocialStore
@@ -104,8 +106,9 @@ func NewSocial(cfg SocialConfig, st SocialStore, logger *slog.Logger, now func()
 	return s
 }
 
-// NativeInput is B8's body: profileName is the client's display name, used
-// only as a cosmetic fallback for a new user's name.
+// NativeInput is POST /api/auth/social/native's body: profileName is the
+// client's display name, used only as a cosmetic fallback for a new user's
+// name.
 type NativeInput struct {
 	Provider, IDToken, ProfileName string
 	RequireExisting                bool
@@ -202,7 +205,7 @@ func (s *Social) linkExisting(ctx context.Context, u store.User, provider string
 }
 
 // newSocialUser is what a social login knows about a user it creates.
-// gender is "other" for B8 (the old route's default) and empty (NULL) for
+// gender is "other" for POST /api/auth/social/native (the old route's default) and empty (NULL) for
 // the web flow, which BetterAuth ran without one.
 type newSocialUser struct {
 	provider, sub, email string

@@ -15,13 +15,14 @@ import (
 	"chatd/store"
 )
 
-// The web OAuth flow (C5 sign-in/social, C6/C7 callback), as BetterAuth
-// 1.4.18 runs it: a state row in "verification" plus a signed state cookie,
-// PKCE for Google, Apple's form_post, errors as redirect query codes.
+// The web OAuth flow (POST /api/auth/sign-in/social, then GET or POST
+// /api/auth/callback/:provider), as BetterAuth 1.4.18 runs it: a state row in
+// "verification" plus a signed state cookie, PKCE for Google, Apple's
+// form_post, errors as redirect query codes.
 
 const oauthStateTTL = 10 * time.Minute
 
-// ErrProviderNotFound is C5's 404 for a provider that is not configured.
+// ErrProviderNotFound is POST /api/auth/sign-in/social's 404 for a provider that is not configured.
 var ErrProviderNotFound = chatd.Errorf(chatd.ENOTFOUND, "Provider not found")
 
 // CallbackError is a failed callback: Code goes into the error redirect.
@@ -61,7 +62,7 @@ type oauthState struct {
 	RequestSignUp bool   `json:"requestSignUp,omitempty"`
 }
 
-// SignInInput is C5's validated body. OwnOrigin is the request's own
+// SignInInput is POST /api/auth/sign-in/social's validated body. OwnOrigin is the request's own
 // origin, the base URL when BETTER_AUTH_URL is unset.
 type SignInInput struct {
 	Provider, CallbackURL, ErrorURL, NewUserURL string
@@ -130,8 +131,9 @@ func (s *Social) SignIn(ctx context.Context, in SignInInput) (authURL, state str
 		oauth2.SetAuthURLParam("include_granted_scopes", "true")), state, nil
 }
 
-// CallbackInput is C6's query (C7's form, redirected) plus the state the
-// signed cookie carried ("" when missing or badly signed).
+// CallbackInput is GET /api/auth/callback/:provider's query (POST
+// /api/auth/callback/:provider's form, redirected) plus the state the signed
+// cookie carried ("" when missing or badly signed).
 type CallbackInput struct {
 	Provider, Code, State, Error, ErrorDescription, User string
 	CookieState                                          string

@@ -20,29 +20,22 @@ const maxStatusLength = 500
 // genders are the values the clients offer.
 var genders = map[string]bool{"male": true, "female": true, "other": true}
 
-// updateUser is C4 POST /update-user: name, image, gender and status only.
+// updateUser is POST /api/auth/update-user: name, image, gender and status only.
 // Unlike the original (BetterAuth with input:true additional fields) it
 // never lets a user set role, isAnonymous, email or phoneNumber.
 func (s *Server) updateUser(c *gin.Context) {
-	su, ok, err := s.sessionFrom(c)
-	if err != nil {
-		s.baInternal(c, "update user failed", err)
-		return
-	} else if !ok {
-		baUnauthorized(c)
-		return
-	}
+	su := sessionOf(c)
 	body, ok := s.readBABody(c, false)
 	if !ok {
 		return
 	}
-	p, code, msg := profileFrom(body)
-	if code != "" {
-		baError(c, http.StatusBadRequest, code, msg)
+	p, err := profileFrom(body)
+	if err != nil {
+		s.authError(c, err)
 		return
 	}
 	if err := s.deps.Store.UpdateUserProfile(c.Request.Context(), su.User.ID, p); err != nil {
-		s.baInternal(c, "update user failed", err)
+		s.authError(c, failure("update user failed", err))
 		return
 	}
 	s.refreshCache(c, su)
@@ -50,37 +43,37 @@ func (s *Server) updateUser(c *gin.Context) {
 }
 
 // profileFrom validates update-user's body into the fields to change, or
-// returns BetterAuth's error code and message.
-func profileFrom(body jsonObject) (p store.UserProfile, code, msg string) {
+// returns BetterAuth's 400.
+func profileFrom(body jsonObject) (p store.UserProfile, err error) {
 	if truthy(body["email"]) {
-		return p, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated"
+		return p, chatd.Errorf(chatd.EINVALID, "Email can not be updated")
 	}
 	for _, f := range []string{"role", "isAnonymous", "phoneNumber"} {
 		if truthy(body[f]) {
-			return p, baCode(f + " is not allowed to be set"), f + " is not allowed to be set"
+			return p, chatd.Errorf(chatd.EINVALID, "%s is not allowed to be set", f)
 		}
 	}
 	if name, present, ok := body.str("name"); !ok || utf8.RuneCountInString(name) > maxNameLength {
-		return p, "VALIDATION_ERROR", "Invalid name"
+		return p, baInvalid("Invalid name")
 	} else if present {
 		p.Name = &name
 	}
 	if g, present, ok := body.str("gender"); !ok || (present && !genders[g]) {
-		return p, "VALIDATION_ERROR", "Invalid gender"
+		return p, baInvalid("Invalid gender")
 	} else if present {
 		p.Gender = &g
 	}
 	var bad bool
 	if p.Image, bad = nullableString(body, "image", maxImageLength); bad || (p.Image != nil && p.Image.String != "" && !chatd.IsAssetURL(p.Image.String)) {
-		return p, "VALIDATION_ERROR", "Invalid image"
+		return p, baInvalid("Invalid image")
 	}
 	if p.Status, bad = nullableString(body, "status", maxStatusLength); bad {
-		return p, "VALIDATION_ERROR", "Invalid status"
+		return p, baInvalid("Invalid status")
 	}
 	if p.Name == nil && p.Gender == nil && p.Image == nil && p.Status == nil {
-		return p, "NO_FIELDS_TO_UPDATE", "No fields to update"
+		return p, chatd.Errorf(chatd.EINVALID, "No fields to update")
 	}
-	return p, "", ""
+	return p, nil
 }
 
 // nullableString reads a field that may be set to a string or cleared with
@@ -131,22 +124,13 @@ func (s *Server) refreshCache(c *gin.Context, su store.SessionUser) {
 	s.addSetCookies(c, s.cookies(c.Request).CacheCookies(su, s.dontRemember(c.Request), requestCookieNames(c.Request))...)
 }
 
-// deleteAccount is B7 DELETE /api/auth/account/delete: the user is deleted
+// deleteAccount is DELETE /api/auth/account/delete: the user is deleted
 // in one statement and the foreign keys cascade (sessions, accounts,
 // passkeys, memberships, …; Message.userId becomes NULL).
 func (s *Server) deleteAccount(c *gin.Context) {
-	su, ok, err := s.sessionFrom(c)
-	if err != nil {
-		s.log.ErrorContext(c.Request.Context(), "account delete failed", "error", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Errore interno del server"})
-		return
-	} else if !ok {
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Non autorizzato"})
-		return
-	}
+	su := sessionOf(c)
 	if err := s.deps.Store.DeleteUser(c.Request.Context(), su.User.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.ErrorContext(c.Request.Context(), "account delete failed", "user_id", su.User.ID, "error", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Errore interno del server"})
+		s.nextError(c, failure("account delete", err), errInternalIT)
 		return
 	}
 	if s.deps.Accounts != nil {

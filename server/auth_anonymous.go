@@ -4,49 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"regexp"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"chatd"
 	"chatd/auth"
 	"chatd/store"
 )
 
 // logins are the BetterAuth sign-in methods over this server's store.
 func (s *Server) logins() *auth.Logins { return auth.NewLogins(s.deps.Store, s.deps.Sessions) }
-
-// baStatus maps an error kind to BetterAuth's status for it; a taken email
-// is 422 UNPROCESSABLE_ENTITY there, not 409.
-var baStatus = map[string]int{
-	chatd.EINVALID:      http.StatusBadRequest,
-	chatd.EUNAUTHORIZED: http.StatusUnauthorized,
-	chatd.EFORBIDDEN:    http.StatusForbidden,
-	chatd.ENOTFOUND:     http.StatusNotFound,
-	chatd.ECONFLICT:     http.StatusUnprocessableEntity,
-	chatd.ERATELIMIT:    http.StatusTooManyRequests,
-}
-
-var nonCode = regexp.MustCompile(`[^A-Z0-9_]`)
-
-// baCode derives an error code from a message as better-call 1.1.8 does:
-// upper case, spaces to "_", everything else outside [A-Z0-9_] dropped.
-func baCode(message string) string {
-	return nonCode.ReplaceAllString(strings.ReplaceAll(strings.ToUpper(message), " ", "_"), "")
-}
-
-// baFail answers err in BetterAuth's style: a known kind with its message
-// and derived code, anything else a logged 500.
-func (s *Server) baFail(c *gin.Context, what string, err error) {
-	status, ok := baStatus[chatd.ErrorCode(err)]
-	if !ok {
-		s.baInternal(c, what, err)
-		return
-	}
-	msg := chatd.ErrorMessage(err)
-	baError(c, status, baCode(msg), msg)
-}
 
 // client is who is signing in, as the session row records it.
 func (s *Server) client(c *gin.Context) auth.Client {
@@ -66,21 +32,21 @@ func (s *Server) currentSession(c *gin.Context) (*store.SessionUser, error) {
 	return &su, nil
 }
 
-// signInAnonymous is C2: a new anonymous user and a 30-day session; an
-// anonymous caller gets BetterAuth's "cannot sign in again" 400, whose
-// message text the client relies on.
+// signInAnonymous is POST /api/auth/sign-in/anonymous: a new anonymous user and
+// a 30-day session; an anonymous caller gets BetterAuth's "cannot sign in
+// again" 400, whose message text the client relies on.
 func (s *Server) signInAnonymous(c *gin.Context) {
 	if _, ok := s.readBABody(c, false); !ok {
 		return
 	}
 	current, err := s.currentSession(c)
 	if err != nil {
-		s.baInternal(c, "anonymous sign-in failed", err)
+		s.authError(c, failure("anonymous sign-in failed", err))
 		return
 	}
 	su, err := s.logins().Anonymous(c.Request.Context(), current, s.client(c))
 	if err != nil {
-		s.baFail(c, "anonymous sign-in failed", err)
+		s.authError(c, err)
 		return
 	}
 	s.setSessionCookies(c, su, s.deps.Sessions.Config().ExpiresIn, false)

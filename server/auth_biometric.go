@@ -1,6 +1,7 @@
 package server
 
 import (
+	"chatd"
 	"database/sql"
 	"errors"
 	"net/http"
@@ -12,15 +13,15 @@ import (
 	"chatd/store"
 )
 
-// maxDeviceID bounds B3's deviceId; the app sends a short constant.
+// maxDeviceID bounds POST /api/auth/biometric/setup's deviceId; the app sends a short constant.
 const maxDeviceID = 256
 
-// biometricSetup is B3 POST /api/auth/biometric/setup: the session comes
+// biometricSetup is POST /api/auth/biometric/setup: the session comes
 // from Bearer, the cookies, or the body's sessionToken, in that order.
 func (s *Server) biometricSetup(c *gin.Context) {
 	body, err := readJSONObject(c, jsonBodyLimit)
 	if err != nil {
-		s.bodyErrorNext(c, err)
+		s.nextError(c, err, "")
 		return
 	}
 	candidates := sessionCandidates(c.Request)
@@ -29,31 +30,31 @@ func (s *Server) biometricSetup(c *gin.Context) {
 	}
 	su, err := s.deps.Resolver.Resolve(c.Request.Context(), candidates...)
 	if errors.Is(err, auth.ErrNoSession) {
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
+		s.nextError(c, errUnauthorized, "")
 		return
 	} else if err != nil {
-		s.failNext(c, err, "Setup failed")
+		s.nextError(c, err, "Setup failed")
 		return
 	}
 	deviceID, _, ok := body.str("deviceId")
 	if !ok || deviceID == "" || len(deviceID) > maxDeviceID {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Device ID required"})
+		s.nextError(c, chatd.Errorf(chatd.EINVALID, "Device ID required"), "")
 		return
 	}
 	token, err := s.deps.Logins.Biometric.Setup(c.Request.Context(), su.User.ID, deviceID)
 	if err != nil {
-		s.failNext(c, err, "Setup failed")
+		s.nextError(c, err, "Setup failed")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"success": true, "token": token})
 }
 
-// biometricLogin is B4 POST /api/auth/biometric/login. It answers 401 only
+// biometricLogin is POST /api/auth/biometric/login. It answers 401 only
 // for a bad credential: the app deletes its stored credential on a 401.
 func (s *Server) biometricLogin(c *gin.Context) {
 	body, err := readJSONObject(c, jsonBodyLimit)
 	if err != nil {
-		s.bodyErrorNext(c, err)
+		s.nextError(c, err, "")
 		return
 	}
 	token, _, _ := body.str("token")
@@ -65,11 +66,11 @@ func (s *Server) biometricLogin(c *gin.Context) {
 	user, err := s.deps.Logins.Biometric.Login(c.Request.Context(), token, identifier, deviceID, s.origins.ClientIP(c.Request))
 	var limited *auth.RateLimitError
 	if errors.As(err, &limited) {
-		c.Header("Retry-After", strconv.Itoa(limited.RetryAfter))
-		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "Troppi tentativi. Riprova più tardi."})
+		c.Header("Retry-After", strconv.Itoa(limited.RetryAfter)) // the header only: the body never had retryAfter
+		s.nextError(c, chatd.Errorf(chatd.ERATELIMIT, "Troppi tentativi. Riprova più tardi."), "")
 		return
 	} else if err != nil {
-		s.failNext(c, err, "Login failed")
+		s.nextError(c, err, "Login failed")
 		return
 	}
 	sess, ok := s.nativeSession(c, user.ID, "Login failed")
@@ -79,8 +80,10 @@ func (s *Server) biometricLogin(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"success": true, "user": nativeUserJSON(user, true), "sessionToken": sess.Token})
 }
 
-// nativeUserJSON is the reduced user B4 and B8 return: alias = name.
-// withPhone adds phoneNumber (B4 has it, B8 does not).
+// nativeUserJSON is the reduced user POST /api/auth/biometric/login and POST
+// /api/auth/social/native return: alias = name. withPhone adds phoneNumber
+// (POST /api/auth/biometric/login has it, POST /api/auth/social/native does
+// not).
 func nativeUserJSON(u store.User, withPhone bool) gin.H {
 	out := gin.H{"id": u.ID, "name": nullable(u.Name), "alias": nullable(u.Name), "email": nullable(u.Email),
 		"image": nullable(u.Image), "gender": nullable(u.Gender)}

@@ -18,7 +18,7 @@ const (
 	maxImageLength = 2048
 )
 
-// signUpEmail is C11 POST /sign-up/email: behind EMAIL_PASSWORD_ENABLED,
+// signUpEmail is POST /api/auth/sign-up/email: behind EMAIL_PASSWORD_ENABLED,
 // off in the product (400, as BetterAuth answers there).
 func (s *Server) signUpEmail(c *gin.Context) {
 	body, ok := s.readBABody(c, true)
@@ -32,11 +32,11 @@ func (s *Server) signUpEmail(c *gin.Context) {
 		if field == "email" {
 			msg = "[body.email] Invalid email address"
 		}
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", msg)
+		s.authError(c, baInvalid(msg))
 		return
 	}
 	if !s.cfg.EmailPassword {
-		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_SIGN_UP_IS_NOT_ENABLED", "Email and password sign up is not enabled")
+		s.authError(c, auth.ErrEmailPasswordSignUpOff)
 		return
 	}
 	if !s.callbackAllowed(c, body) {
@@ -44,12 +44,12 @@ func (s *Server) signUpEmail(c *gin.Context) {
 	}
 	previous, err := s.currentSession(c)
 	if err != nil {
-		s.baInternal(c, "sign up failed", err)
+		s.authError(c, failure("sign up failed", err))
 		return
 	}
 	su, err := s.logins().SignUpEmail(c.Request.Context(), in, s.client(c))
 	if err != nil {
-		s.baFail(c, "sign up failed", err)
+		s.authError(c, err)
 		return
 	}
 	s.linkAnonymous(c, previous, su.User)
@@ -85,7 +85,7 @@ func signUpFrom(body jsonObject) (in auth.SignUp, field string) {
 	return in, ""
 }
 
-// signInEmail is C10 POST /sign-in/email.
+// signInEmail is POST /api/auth/sign-in/email.
 func (s *Server) signInEmail(c *gin.Context) {
 	body, ok := s.readBABody(c, true)
 	if !ok {
@@ -96,17 +96,17 @@ func (s *Server) signInEmail(c *gin.Context) {
 	rememberMe, rPresent, rOK := body.boolean("rememberMe")
 	switch {
 	case !ePresent || !eOK:
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.email] Invalid input")
+		s.authError(c, baInvalid("[body.email] Invalid input"))
 		return
 	case !pPresent || !pOK || len(password) > 4*auth.MaxPasswordLength:
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.password] Invalid input")
+		s.authError(c, baInvalid("[body.password] Invalid input"))
 		return
 	case !rOK:
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", "[body.rememberMe] Invalid input")
+		s.authError(c, baInvalid("[body.rememberMe] Invalid input"))
 		return
 	}
 	if !s.cfg.EmailPassword {
-		baError(c, http.StatusBadRequest, "EMAIL_AND_PASSWORD_IS_NOT_ENABLED", "Email and password is not enabled")
+		s.authError(c, auth.ErrEmailPasswordDisabled)
 		return
 	}
 	if !rPresent {
@@ -117,12 +117,12 @@ func (s *Server) signInEmail(c *gin.Context) {
 	}
 	previous, err := s.currentSession(c)
 	if err != nil {
-		s.baInternal(c, "sign in failed", err)
+		s.authError(c, failure("sign in failed", err))
 		return
 	}
 	su, err := s.logins().SignInEmail(c.Request.Context(), email, password, rememberMe, s.client(c))
 	if err != nil {
-		s.baFail(c, "sign in failed", err)
+		s.authError(c, err)
 		return
 	}
 	s.linkAnonymous(c, previous, su.User)
@@ -135,9 +135,9 @@ func (s *Server) signInEmail(c *gin.Context) {
 	s.respondSignedIn(c, su, extra)
 }
 
-// callbackAllowed checks callbackURL (§6): a relative path ("/x", not
-// "//x") or an absolute URL of an allowed origin; otherwise 403
-// INVALID_CALLBACKURL, and false.
+// callbackAllowed checks callbackURL (docs/http-routes.md, "Origin check"): a
+// relative path ("/x", not "//x") or an absolute URL of an allowed origin;
+// otherwise 403 INVALID_CALLBACKURL, and false.
 func (s *Server) callbackAllowed(c *gin.Context, body jsonObject) bool {
 	cb, present, ok := body.str("callbackURL")
 	if !present {
@@ -146,7 +146,7 @@ func (s *Server) callbackAllowed(c *gin.Context, body jsonObject) bool {
 	if ok && safeCallback(c.Request, cb, s.origins) {
 		return true
 	}
-	baError(c, http.StatusForbidden, "INVALID_CALLBACKURL", "Invalid callbackURL")
+	s.authError(c, chatd.Errorf(chatd.EFORBIDDEN, "Invalid callbackURL"))
 	return false
 }
 

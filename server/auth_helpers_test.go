@@ -48,7 +48,11 @@ func TestProfileFrom(t *testing.T) {
 		if err := json.Unmarshal([]byte(tt.body), &body); err != nil {
 			t.Fatal(err)
 		}
-		if _, code, _ := profileFrom(body); code != tt.code {
+		code := ""
+		if _, err := profileFrom(body); err != nil {
+			code, _ = baErrorCode(err)
+		}
+		if code != tt.code {
 			t.Errorf("profileFrom(%s) code = %q, want %q", tt.body, code, tt.code)
 		}
 	}

@@ -17,7 +17,7 @@ var (
 	errLocationLock   = errors.New("Unauthorized: Location-based security check failed (BSSID/IP mismatch)")
 )
 
-// memberJSON is TenantMemberJSON (§10).
+// memberJSON is TenantMemberJSON (docs/http-routes.md, "Shared shapes").
 type memberJSON struct {
 	ID              string `json:"id"`
 	UserID          string `json:"userId"`
@@ -36,12 +36,13 @@ func newMemberJSON(m store.TenantMember) *memberJSON {
 		CreatedAt: chatd.FormatTime(m.CreatedAt), UpdatedAt: chatd.FormatTime(m.UpdatedAt)}
 }
 
-// membership is B6 GET /api/auth/membership?tenantId=&bssid=: the "double
-// lock" of §17, answered with every branch's original body.
+// membership is GET /api/auth/membership?tenantId=&bssid=: the "double lock"
+// (docs/http-routes.md, "GET /api/auth/membership"), answered with every
+// branch's original body.
 func (s *Server) membership(c *gin.Context) {
 	tenantID := c.Query("tenantId")
 	if tenantID == "" {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Missing tenantId"})
+		s.nextError(c, chatd.Errorf(chatd.EINVALID, "Missing tenantId"), "")
 		return
 	}
 	su, ok, err := s.sessionFrom(c)
@@ -62,8 +63,8 @@ func (s *Server) membership(c *gin.Context) {
 		if member != nil {
 			m = newMemberJSON(*member)
 		}
-		c.JSON(http.StatusOK, gin.H{"isMember": true, "isAuthorized": true, "isSuperadmin": isSuperadmin(su.User),
-			"membership": m, "debug": gin.H{"userId": su.User.ID, "tenantId": tenantID, "isSuperadminCheck": isSuperadmin(su.User)}})
+		c.JSON(http.StatusOK, gin.H{"isMember": true, "isAuthorized": true, "isSuperadmin": chatd.IsSuperadmin(su.User.Role),
+			"membership": m, "debug": gin.H{"userId": su.User.ID, "tenantId": tenantID, "isSuperadminCheck": chatd.IsSuperadmin(su.User.Role)}})
 	case member != nil:
 		c.JSON(http.StatusOK, gin.H{"isMember": true, "isAuthorized": false, "membership": newMemberJSON(*member), "reason": authErr.Error()})
 	default:
@@ -72,11 +73,11 @@ func (s *Server) membership(c *gin.Context) {
 }
 
 func (s *Server) membershipFailed(c *gin.Context, err error) {
-	s.log.ErrorContext(c.Request.Context(), "membership check failed", "error", err)
-	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+	s.nextError(c, failure("membership check", err), "")
 }
 
-// authorizeTenant is §17 steps 2–8. It returns the membership row when one
+// authorizeTenant is the membership check (docs/http-routes.md, "GET
+// /api/auth/membership") with chatd's rules (access.go). It returns the membership row when one
 // exists (nil for a superadmin), authErr when access is refused (one of the
 // verbatim reasons), and err only when the database failed.
 func (s *Server) authorizeTenant(c *gin.Context, u store.User, tenantID, bssid string) (member *store.TenantMember, authErr, err error) {
@@ -87,7 +88,7 @@ func (s *Server) authorizeTenant(c *gin.Context, u store.User, tenantID, bssid s
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if isSuperadmin(u) {
+	if chatd.IsSuperadmin(u.Role) {
 		return nil, nil, nil
 	}
 	m, err := s.deps.Store.TenantMemberRow(ctx, u.ID, tenantID)
@@ -96,17 +97,12 @@ func (s *Server) authorizeTenant(c *gin.Context, u store.User, tenantID, bssid s
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if m.Role == "ADMIN" || m.Role == "OWNER" {
-		return &m, nil, nil // remote management: the hardware lock is skipped
+	if chatd.IsAdminRole(m.Role) {
+		return &m, nil, nil // remote management: the location lock is skipped
 	}
-	lockBSSID := tenant.BSSID.Valid && tenant.BSSID.String != ""
-	lockIP := tenant.StaticIP.Valid && tenant.StaticIP.String != ""
-	if lockBSSID || lockIP { // JavaScript truthiness: an empty column is no lock
-		bssidOK := lockBSSID && tenant.BSSID.String == bssid
-		ipOK := lockIP && tenant.StaticIP.String == s.origins.ClientIP(c.Request)
-		if !bssidOK && !ipOK {
-			return &m, errLocationLock, nil
-		}
+	lock := chatd.LocationLock{BSSID: tenant.BSSID.String, StaticIP: tenant.StaticIP.String}
+	if !lock.Admits(bssid, s.origins.ClientIP(c.Request)) {
+		return &m, errLocationLock, nil
 	}
 	return &m, nil, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -14,31 +13,6 @@ import (
 
 	"chatd"
 )
-
-// baError answers in BetterAuth 1.4.18's error style: {"code","message"}
-// (code first, as better-call 1.1.8 writes it).
-func baError(c *gin.Context, status int, code, message string) {
-	body, _ := json.Marshal(struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{code, message})
-	c.Data(status, "application/json", body)
-	c.Abort()
-}
-
-// baUnauthorized is 1.4.18's sessionMiddleware 401: an empty body with a
-// JSON content type.
-func baUnauthorized(c *gin.Context) {
-	c.Header("Content-Type", "application/json")
-	c.AbortWithStatus(http.StatusUnauthorized)
-}
-
-// baInternal is the answer to a failure the client cannot fix; the cause
-// is logged, never sent.
-func (s *Server) baInternal(c *gin.Context, what string, err error) {
-	s.log.ErrorContext(c.Request.Context(), what, "path", c.Request.URL.Path, "error", err)
-	baError(c, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal Server Error")
-}
 
 // requestOrigin is the Origin header or, when it is missing or "null", the
 // origin of the Referer; "" when neither names one.
@@ -57,10 +31,10 @@ func requestOrigin(r *http.Request) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// baOriginCheck is BetterAuth's CSRF check for its POST endpoints (§6): a
-// request that carries cookies must name an origin, and an allowed one (the
-// allow-list or its own origin). Requests without cookies pass: that is how
-// native apps and servers call.
+// baOriginCheck is BetterAuth's CSRF check for its POST endpoints
+// (docs/http-routes.md, "Origin check"): a request that carries cookies must
+// name an origin, and an allowed one (the allow-list or its own origin).
+// Requests without cookies pass: that is how native apps and servers call.
 func (s *Server) baOriginCheck() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.Header.Get("Cookie") == "" {
@@ -68,11 +42,11 @@ func (s *Server) baOriginCheck() gin.HandlerFunc {
 		}
 		origin := requestOrigin(c.Request)
 		if origin == "" {
-			baError(c, http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+			s.authError(c, errMissingOrigin)
 			return
 		}
 		if !s.origins.Allowed(c.Request, origin) {
-			baError(c, http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
+			s.authError(c, errInvalidOrigin)
 		}
 	}
 }
@@ -83,7 +57,7 @@ func (s *Server) baOriginCheck() gin.HandlerFunc {
 // request must name an allowed origin. Native and server calls send no
 // Sec-Fetch-* headers and pass.
 func (s *Server) baFormCSRF() gin.HandlerFunc {
-	const crossSite = "Cross-site navigation login blocked. This request appears to be a CSRF attack."
+	crossSite := chatd.Errorf(chatd.EFORBIDDEN, "Cross-site navigation login blocked. This request appears to be a CSRF attack.")
 	check := s.baOriginCheck()
 	return func(c *gin.Context) {
 		h := c.Request.Header
@@ -98,11 +72,11 @@ func (s *Server) baFormCSRF() gin.HandlerFunc {
 		origin := requestOrigin(c.Request)
 		switch {
 		case site == "cross-site" && mode == "navigate":
-			baError(c, http.StatusForbidden, baCode(crossSite), crossSite)
+			s.authError(c, crossSite)
 		case origin == "":
-			baError(c, http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+			s.authError(c, errMissingOrigin)
 		case !s.origins.Allowed(c.Request, origin):
-			baError(c, http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
+			s.authError(c, errInvalidOrigin)
 		}
 	}
 }
@@ -117,16 +91,9 @@ var (
 // (form posts only where formOK). It answers the error itself; ok is false
 // then.
 func (s *Server) readBABody(c *gin.Context, formOK bool) (obj jsonObject, ok bool) {
-	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, jsonBodyLimit))
+	data, err := readBody(c, jsonBodyLimit)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			baError(c, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body too large")
-		} else if errors.Is(err, chatd.ErrInvalidText) {
-			baError(c, http.StatusBadRequest, "VALIDATION_ERROR", chatd.ErrInvalidText.Message)
-		} else {
-			baError(c, http.StatusBadRequest, "INVALID_JSON_BODY", "Invalid JSON body")
-		}
+		s.authError(c, err)
 		return nil, false
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -139,12 +106,12 @@ func (s *Server) readBABody(c *gin.Context, formOK bool) (obj jsonObject, ok boo
 		if formOK {
 			allowed = "application/x-www-form-urlencoded, application/json"
 		}
-		baError(c, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
-			`Content-Type "`+mediaType(c.Request.Header.Get("Content-Type"))+`" is not allowed. Allowed types: `+allowed)
+		s.authError(c, &chatd.Error{Code: kindMediaType, Reason: "UNSUPPORTED_MEDIA_TYPE",
+			Message: `Content-Type "` + mediaType(c.Request.Header.Get("Content-Type")) + `" is not allowed. Allowed types: ` + allowed})
 	case errors.Is(err, errBANotObject):
-		baError(c, http.StatusBadRequest, "BODY_MUST_BE_AN_OBJECT", "Body must be an object")
+		s.authError(c, chatd.Errorf(chatd.EINVALID, "Body must be an object"))
 	case err != nil:
-		baError(c, http.StatusBadRequest, "INVALID_JSON_BODY", "Invalid JSON body")
+		s.authError(c, errBodyJSON)
 	default:
 		return obj, true
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +35,7 @@ func (s *Server) authRateLimit() gin.HandlerFunc {
 			secs := strconv.Itoa(int((wait + time.Second - 1) / time.Second))
 			c.Header("X-Retry-After", secs)
 			c.Header("Retry-After", secs)
-			c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"message": "Too many requests. Please try again later."})
+			s.authError(c, errBARateLimited)
 		}
 	}
 }

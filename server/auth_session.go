@@ -16,7 +16,7 @@ import (
 	"chatd/store"
 )
 
-// getSession is C1, BetterAuth's GET /get-session on the database path:
+// getSession is BetterAuth's GET /api/auth/get-session on the database path:
 // null when signed out, the refresh rule, cookies re-issued on refresh, the
 // session_data cache written on every answer with a session.
 func (s *Server) getSession(c *gin.Context) {
@@ -35,10 +35,10 @@ func (s *Server) getSession(c *gin.Context) {
 			continue
 		case errors.Is(err, auth.ErrRefreshLost):
 			s.clearSessionCookies(c)
-			c.Data(http.StatusUnauthorized, "application/json", []byte("null"))
+			s.authError(c, err)
 			return
 		case err != nil:
-			s.baInternal(c, "get session failed", err)
+			s.authError(c, failure("get session failed", err))
 			return
 		}
 		s.sessionCookiesAfterGet(c, lk, noRefresh)
@@ -96,33 +96,32 @@ type sessionSocketEnder interface {
 	EndSession(ctx context.Context, sessionID string) int
 }
 
-// signOut is C3: end the presented sessions, delete the cookies, always
+// signOut is POST /api/auth/sign-out: end the presented sessions, delete the cookies, always
 // {"success":true}.
 func (s *Server) signOut(c *gin.Context) {
 	if _, ok := s.readBABody(c, false); !ok {
 		return
 	}
 	if err := s.deleteSessions(c); err != nil {
-		s.baInternal(c, "sign out failed", err)
+		s.authError(c, failure("sign out failed", err))
 		return
 	}
 	s.clearSessionCookies(c)
 	c.JSON(http.StatusOK, gin.H{"success": true})
 }
 
-// logout is B5, the old custom route: like sign-out, in the Next.js error
+// logout is POST /api/auth/logout, the old custom route: like sign-out, in the Next.js error
 // style, never 401.
 func (s *Server) logout(c *gin.Context) {
 	if err := s.deleteSessions(c); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "logout failed", "error", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Logout failed"})
+		s.nextError(c, failure("logout", err), "Logout failed")
 		return
 	}
 	s.clearSessionCookies(c)
 	c.JSON(http.StatusOK, gin.H{"success": true})
 }
 
-// debugUser is the one view of the caller's own user that B9 shows: never
+// debugUser is the one view of the caller's own user that GET /api/debug-session shows: never
 // the session, the token, role or emailVerified.
 type debugUser struct {
 	ID          string  `json:"id"`
@@ -136,12 +135,11 @@ type debugUser struct {
 	CreatedAt   string  `json:"createdAt"`
 }
 
-// debugSession is B9 GET /api/debug-session.
+// debugSession is GET /api/debug-session.
 func (s *Server) debugSession(c *gin.Context) {
 	su, ok, err := s.sessionFrom(c)
 	if err != nil {
-		s.log.ErrorContext(c.Request.Context(), "debug session failed", "error", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "Internal server error"})
+		s.nextError(c, failure("debug session", err), "")
 		return
 	}
 	if !ok {
@@ -159,12 +157,12 @@ func newDebugUser(u store.User) debugUser {
 	}
 }
 
-// authOK is C9 GET /api/auth/ok.
+// authOK is GET /api/auth/ok.
 func (s *Server) authOK(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) }
 
 var errorCodeRe = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
 
-// authErrorPage is C8 GET /api/auth/error: a redirect home in production,
+// authErrorPage is GET /api/auth/error: a redirect home in production,
 // a minimal page elsewhere, as BetterAuth did.
 func (s *Server) authErrorPage(c *gin.Context) {
 	code := c.Query("error")

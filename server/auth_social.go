@@ -1,6 +1,7 @@
 package server
 
 import (
+	"chatd"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,22 +14,22 @@ import (
 	"chatd/auth"
 )
 
-// socialNative is B8 POST /api/auth/social/native: a Google or Apple ID
+// socialNative is POST /api/auth/social/native: a Google or Apple ID
 // token from the native SDK, verified against the provider's keys.
 func (s *Server) socialNative(c *gin.Context) {
 	body, err := readJSONObject(c, jsonBodyLimit)
 	if err != nil {
-		s.bodyErrorNext(c, err)
+		s.nextError(c, err, "")
 		return
 	}
 	provider, _, _ := body.str("provider")
 	idToken, _, _ := body.str("idToken")
 	if provider == "" || idToken == "" {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Missing provider or idToken"})
+		s.nextError(c, chatd.Errorf(chatd.EINVALID, "Missing provider or idToken"), "")
 		return
 	}
 	if provider != auth.Google && provider != auth.Apple {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Unsupported provider"})
+		s.nextError(c, chatd.Errorf(chatd.EINVALID, "Unsupported provider"), "")
 		return
 	}
 	in := auth.NativeInput{Provider: provider, IDToken: idToken, RequireExisting: jsTruthy(body["requireExisting"])}
@@ -37,7 +38,7 @@ func (s *Server) socialNative(c *gin.Context) {
 	}
 	res, err := s.deps.Logins.Social.NativeLogin(c.Request.Context(), in)
 	if err != nil {
-		s.failNext(c, err, "Login failed")
+		s.nextError(c, err, "Login failed")
 		return
 	}
 	sess, ok := s.nativeSession(c, res.User.ID, "Login failed")
@@ -60,7 +61,7 @@ func objectField(body jsonObject, key string) (jsonObject, error) {
 	return obj, nil
 }
 
-// socialSignIn is C5 POST /api/auth/sign-in/social: the web redirect flow.
+// socialSignIn is POST /api/auth/sign-in/social: the web redirect flow.
 func (s *Server) socialSignIn(c *gin.Context) {
 	body, ok := s.readBABody(c, false)
 	if !ok {
@@ -75,8 +76,7 @@ func (s *Server) socialSignIn(c *gin.Context) {
 		{"newUserCallbackURL", &in.NewUserURL, "newUserCallbackURL"}} {
 		v, _, _ := body.str(f.key)
 		if v != "" && !s.safeCallbackURL(c.Request, v) {
-			msg := "Invalid " + f.name
-			baError(c, http.StatusForbidden, strings.ToUpper(strings.ReplaceAll(msg, " ", "_")), msg)
+			s.authError(c, chatd.Errorf(chatd.EFORBIDDEN, "Invalid %s", f.name))
 			return
 		}
 		*f.dst = v
@@ -85,15 +85,15 @@ func (s *Server) socialSignIn(c *gin.Context) {
 	in.OwnOrigin = s.origins.OwnOrigin(c.Request)
 	in.RequestSignUp = jsTruthy(body["requestSignUp"])
 	if body.has("idToken") {
-		baError(c, http.StatusNotFound, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported")
+		s.authError(c, chatd.Errorf(chatd.ENOTFOUND, "id_token not supported"))
 		return
 	}
 	authURL, state, err := s.deps.Logins.Social.SignIn(c.Request.Context(), in)
 	if errors.Is(err, auth.ErrProviderNotFound) {
-		baError(c, http.StatusNotFound, "PROVIDER_NOT_FOUND", "Provider not found")
+		s.authError(c, err)
 		return
 	} else if err != nil {
-		s.baInternal(c, "social sign-in failed", err)
+		s.authError(c, failure("social sign-in failed", err))
 		return
 	}
 	s.setSignedCookie(c, s.deps.Sessions.CookieName("state"), state, 300)
@@ -104,7 +104,8 @@ func (s *Server) socialSignIn(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"url": authURL, "redirect": redirect})
 }
 
-// safeCallbackURL is §6's rule: a relative path (not "//…") or an absolute
+// safeCallbackURL is the callback URL rule (docs/http-routes.md, "Origin
+// check"): a relative path (not "//…") or an absolute
 // URL whose origin is allowed or the request's own.
 func (s *Server) safeCallbackURL(r *http.Request, v string) bool {
 	if strings.HasPrefix(v, "/") {
@@ -133,13 +134,15 @@ func (s *Server) signedCookie(r *http.Request, name string) string {
 	return v
 }
 
-// callbackFields are the OAuth parameters C7 forwards to C6.
+// callbackFields are the OAuth parameters POST /api/auth/callback/:provider
+// forwards to GET /api/auth/callback/:provider.
 var callbackFields = []string{"code", "state", "error", "error_description", "device_id", "user"}
 
-// socialCallbackPost is C7: Apple's form_post, redirected to C6 as a GET.
+// socialCallbackPost is POST /api/auth/callback/:provider: Apple's form_post,
+// redirected to GET /api/auth/callback/:provider as a GET.
 func (s *Server) socialCallbackPost(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, jsonBodyLimit)
-	_ = c.Request.ParseForm() // a malformed body forwards nothing; C6 then reports it
+	_ = c.Request.ParseForm() // a malformed body forwards nothing; GET /api/auth/callback/:provider then reports it
 	q := url.Values{}
 	for _, k := range callbackFields {
 		if v := c.Request.Form.Get(k); v != "" {
@@ -149,7 +152,7 @@ func (s *Server) socialCallbackPost(c *gin.Context) {
 	c.Redirect(http.StatusFound, s.authBaseURL()+"/api/auth/callback/"+url.PathEscape(c.Param("provider"))+"?"+q.Encode())
 }
 
-// socialCallback is C6 GET /api/auth/callback/:provider.
+// socialCallback is GET /api/auth/callback/:provider.
 func (s *Server) socialCallback(c *gin.Context) {
 	provider := c.Param("provider")
 	if !s.deps.Logins.Social.Configured(provider) {

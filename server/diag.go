@@ -10,12 +10,12 @@ import (
 	"chatd/migrations"
 )
 
-// root is A1, NestJS's hello.
+// root is GET /api, NestJS's hello.
 func (s *Server) root(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "message": "Hello World!"})
 }
 
-// diag is A2. A database failure is still a 200, as in the original, but
+// diag is GET /api/diag. A database failure is still a 200, as in the original, but
 // with a fixed message: never the driver's text or a stack.
 func (s *Server) diag(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)

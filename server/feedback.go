@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -17,7 +16,8 @@ import (
 
 const maxFeedbackComment = 2000 // characters
 
-// feedbackJSON is a feedback row with its author as a PublicUser (D10).
+// feedbackJSON is a feedback row with its author as a PublicUser
+// (docs/differences.md, "Less personal and network data").
 type feedbackJSON struct {
 	ID        string         `json:"id"`
 	Score     int            `json:"score"`
@@ -33,47 +33,49 @@ func newFeedbackJSON(f store.FeedbackWithUser) feedbackJSON {
 		TenantID: f.TenantID, CreatedAt: chatd.FormatTime(f.CreatedAt), User: newPublicUser(f.User)}
 }
 
-// feedbackUser resolves who is giving or reading feedback (A10 steps 2–3,
-// A11 steps 1–2): the session, or without one and outside STRICT_AUTH the
-// claimed userId of an existing user. It answers the request itself and
-// returns ok=false when the caller must stop.
+// feedbackUser resolves who is giving or reading feedback: the acting
+// user (chatd.ActingUser), who without a session must be an existing user
+// (docs/http-routes.md, "POST /api/tenants/:slug/feedback", steps 2–3). It
+// answers the request itself and returns ok=false when the caller must stop.
 func (s *Server) feedbackUser(c *gin.Context, claimed, internal string) (store.User, bool) {
 	su, hasSession, err := s.sessionFrom(c)
 	if err != nil {
-		s.failNext(c, err, internal)
+		s.nextError(c, err, internal)
 		return store.User{}, false
 	}
-	if hasSession {
-		if claimed != "" && claimed != su.User.ID {
-			c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "Forbidden"})
-			return store.User{}, false
-		}
+	acting, err := chatd.ActingUser(s.cfg.StrictAuth, su.User.ID, claimed)
+	switch {
+	case err != nil:
+		s.nextError(c, err, internal)
+		return store.User{}, false
+	case hasSession:
 		return su.User, true
+	case acting == "":
+		s.nextError(c, errUnauthorized, internal)
+		return store.User{}, false
 	}
-	if claimed != "" && !s.cfg.StrictAuth {
-		u, err := s.deps.Store.UserByID(c.Request.Context(), claimed)
-		if err == nil {
-			return u, true
-		} else if !errors.Is(err, store.ErrNotFound) {
-			s.failNext(c, err, internal)
-			return store.User{}, false
-		}
+	u, err := s.deps.Store.UserByID(c.Request.Context(), acting)
+	if errors.Is(err, store.ErrNotFound) {
+		err = errUnauthorized // a user is never created here
 	}
-	c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
-	return store.User{}, false
+	if err != nil {
+		s.nextError(c, err, internal)
+		return store.User{}, false
+	}
+	return u, true
 }
 
-// postFeedback is A10, the merged Next + Nest feedback post.
+// postFeedback is POST /api/tenants/:slug/feedback, the merged Next + Nest feedback post.
 func (s *Server) postFeedback(c *gin.Context) {
 	const internal = "Failed to submit feedback"
 	body, err := readJSONObject(c, jsonBodyLimit)
 	if err != nil {
-		s.bodyErrorNext(c, err)
+		s.nextError(c, err, internal)
 		return
 	}
 	claimed, _, ok := body.str("userId")
 	if !ok {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid request body"})
+		s.nextError(c, errBadRequestBody, internal)
 		return
 	}
 	u, ok := s.feedbackUser(c, claimed, internal)
@@ -81,30 +83,29 @@ func (s *Server) postFeedback(c *gin.Context) {
 		return
 	}
 	if ok, retry := s.feedback.allow(s.origins.ClientIP(c.Request), u.ID, s.now()); !ok {
-		c.Header("Retry-After", strconv.Itoa(retry))
-		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "Too many requests", "retryAfter": retry})
+		s.nextError(c, &chatd.Error{Code: chatd.ERATELIMIT, Message: "Too many requests", RetryAfter: retry}, internal)
 		return
 	}
 	t, err := s.deps.Store.TenantBySlug(c.Request.Context(), c.Param("slug"))
 	if errors.Is(err, store.ErrNotFound) {
-		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "Tenant not found"})
+		s.nextError(c, errNotFoundTenant, internal)
 		return
 	} else if err != nil {
-		s.failNext(c, err, internal)
+		s.nextError(c, err, internal)
 		return
 	}
 	f := store.Feedback{UserID: u.ID, TenantID: t.ID}
 	if f.Score, ok = feedbackScore(body); !ok {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid score"})
+		s.nextError(c, chatd.Errorf(chatd.EINVALID, "Invalid score"), internal)
 		return
 	}
 	if f.Comment, ok = feedbackComment(body); !ok {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid comment"})
+		s.nextError(c, chatd.Errorf(chatd.EINVALID, "Invalid comment"), internal)
 		return
 	}
 	saved, err := s.deps.Store.CreateFeedback(c.Request.Context(), f)
 	if err != nil {
-		s.failNext(c, err, internal)
+		s.nextError(c, err, internal)
 		return
 	}
 	c.JSON(http.StatusOK, newFeedbackJSON(saved))
@@ -132,8 +133,9 @@ func feedbackComment(body jsonObject) (c sql.NullString, ok bool) {
 	return sql.NullString{String: v, Valid: present && v != ""}, true
 }
 
-// listFeedback is A11: a tenant admin reads the tenant's feedback, newest
-// first. The original let any user id read it (D5).
+// listFeedback is GET /api/tenants/:slug/feedback: a tenant admin reads the
+// tenant's feedback, newest first. The original let any user id read it
+// (docs/differences.md, "Feedback rules").
 func (s *Server) listFeedback(c *gin.Context) {
 	const internal = "Failed to fetch feedback"
 	claimed := c.Query("userId")
@@ -143,22 +145,22 @@ func (s *Server) listFeedback(c *gin.Context) {
 	}
 	t, err := s.deps.Store.TenantBySlug(c.Request.Context(), c.Param("slug"))
 	if errors.Is(err, store.ErrNotFound) {
-		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "Tenant not found"})
+		s.nextError(c, errNotFoundTenant, internal)
 		return
 	} else if err != nil {
-		s.failNext(c, err, internal)
+		s.nextError(c, err, internal)
 		return
 	}
-	if admin, err := s.isTenantAdmin(c, u, t.ID); err != nil {
-		s.failNext(c, err, internal)
+	if g, err := s.grant(c, u.ID, t.ID); err != nil {
+		s.nextError(c, err, internal)
 		return
-	} else if !admin {
-		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "Forbidden"})
+	} else if !g.Admin() {
+		s.nextError(c, errForbidden, internal)
 		return
 	}
 	list, err := s.deps.Store.FeedbackByTenant(c.Request.Context(), t.ID)
 	if err != nil {
-		s.failNext(c, err, internal)
+		s.nextError(c, err, internal)
 		return
 	}
 	out := make([]feedbackJSON, 0, len(list))

@@ -72,14 +72,13 @@ func validHeaders(h http.Header) bool {
 // refuseInvalidText answers 400 in the route's error style: BetterAuth's
 // under /api/auth/ (but the old Next routes), NestJS's elsewhere.
 func (s *Server) refuseInvalidText(c *gin.Context) {
-	msg := chatd.ErrInvalidText.Message
 	switch path := c.Request.URL.Path; {
-	case nextRoutes[path]:
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": msg})
+	case s.nextPaths[path]:
+		s.nextError(c, chatd.ErrInvalidText, "")
 	case strings.HasPrefix(path, "/api/auth/"):
-		baError(c, http.StatusBadRequest, "VALIDATION_ERROR", msg)
+		s.authError(c, chatd.ErrInvalidText)
 	default:
-		c.AbortWithStatusJSON(http.StatusBadRequest, nestBody(http.StatusBadRequest, msg))
+		s.nestError(c, chatd.ErrInvalidText)
 	}
 }
 

@@ -13,11 +13,6 @@ import (
 	"chatd/store"
 )
 
-// forbiddenMismatch is the 403 of a session that is not the userId named
-// (A13, A15): Nest's ForbiddenException('Forbidden'), whose "error" is kept
-// even though it repeats the message.
-var forbiddenMismatch = gin.H{"message": "Forbidden", "error": "Forbidden", "statusCode": http.StatusForbidden}
-
 // historyWindow is how far back history goes when the client gives no since.
 const historyWindow = 48 * time.Hour
 
@@ -30,7 +25,8 @@ type messageDeleter interface {
 }
 
 // messageJSON is every column of "Message" plus timestamp (= createdAt), which
-// the client reads and the original never sent (D7).
+// the client reads and the original never sent (docs/differences.md, "History
+// messages carry timestamp").
 type messageJSON struct {
 	ID           string  `json:"id"`
 	Text         string  `json:"text"`
@@ -70,9 +66,9 @@ func parseSince(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// historyQuery reads since and the tenant (tenantId, else the slug in
-// tenant) shared by A12 and A13. found is false when no tenant resolves,
-// which both answer with [].
+// historyQuery reads since and the tenant (tenantId, else the slug in tenant)
+// shared by GET /api/messages and GET /api/messages/private. found is false
+// when no tenant resolves, which both answer with [].
 func (s *Server) historyQuery(c *gin.Context) (tenantID string, since time.Time, found bool, err error) {
 	since = s.now().Add(-historyWindow).Add(-time.Millisecond) // ">= now-48h" as an exclusive bound
 	if v := c.Query("since"); v != "" {
@@ -95,7 +91,7 @@ func (s *Server) historyQuery(c *gin.Context) (tenantID string, since time.Time,
 	return t.ID, since, err == nil, err
 }
 
-// roomHistory is A12: a room's (or the tenant's room-less) public history.
+// roomHistory is GET /api/messages: a room's (or the tenant's room-less) public history.
 func (s *Server) roomHistory(c *gin.Context) {
 	tenantID, since, found, err := s.historyQuery(c)
 	if err != nil {
@@ -113,24 +109,22 @@ func (s *Server) roomHistory(c *gin.Context) {
 	c.JSON(http.StatusOK, newMessagesJSON(msgs))
 }
 
-// privateHistory is A13. Without STRICT_AUTH a request without a session is
-// served for the userId it names (§21.1); a presented session must match.
+// privateHistory serves the acting user's private messages
+// (chatd.ActingUser): without STRICT_AUTH a request without a session is
+// served for the userId it names; a presented session must match.
 func (s *Server) privateHistory(c *gin.Context) {
-	userID := c.Query("userId")
-	su, hasSession, err := s.sessionFrom(c)
+	named := c.Query("userId")
+	su, _, err := s.sessionFrom(c)
 	if err != nil {
 		s.nestError(c, err)
 		return
 	}
-	switch {
-	case s.cfg.StrictAuth && !hasSession:
-		c.AbortWithStatusJSON(http.StatusUnauthorized, nestBody(http.StatusUnauthorized, "Unauthorized"))
+	userID, err := chatd.ActingUser(s.cfg.StrictAuth, su.User.ID, named)
+	if err != nil {
+		s.nestError(c, err)
 		return
-	case hasSession && userID != "" && userID != su.User.ID:
-		c.AbortWithStatusJSON(http.StatusForbidden, forbiddenMismatch)
-		return
-	case s.cfg.StrictAuth && userID == "":
-		userID = su.User.ID
+	} else if named == "" && !s.cfg.StrictAuth {
+		userID = "" // compatibility: no userId is nobody's history, session or not
 	}
 	tenantID, since, found, err := s.historyQuery(c)
 	if err != nil {
@@ -148,21 +142,10 @@ func (s *Server) privateHistory(c *gin.Context) {
 	c.JSON(http.StatusOK, newMessagesJSON(msgs))
 }
 
-// deleteMessage is A14: a moderator of the x-tenant-slug tenant deletes a
-// message of that tenant.
+// deleteMessage: a moderator (chatd.Grant.Moderator) of the X-Tenant-Slug
+// tenant deletes a message of that tenant, behind requireSession.
 func (s *Server) deleteMessage(c *gin.Context) {
-	su, hasSession, err := s.sessionFrom(c)
-	if err != nil {
-		s.nestError(c, err)
-		return
-	} else if !hasSession {
-		msg := "Unauthorized"
-		if presentsSession(c.Request) {
-			msg = "Invalid token"
-		}
-		c.AbortWithStatusJSON(http.StatusUnauthorized, nestBody(http.StatusUnauthorized, msg))
-		return
-	}
+	su := sessionOf(c)
 	t, allowed, err := s.moderatedTenant(c, su.User)
 	if err != nil {
 		s.nestError(c, err)
@@ -196,8 +179,8 @@ func (s *Server) moderatedTenant(c *gin.Context, u store.User) (store.Tenant, bo
 	} else if err != nil {
 		return store.Tenant{}, false, err
 	}
-	ok, err := s.canModerate(c, u, t.ID)
-	return t, ok, err
+	g, err := s.grant(c, u.ID, t.ID)
+	return t, g.Moderator(), err
 }
 
 // deleteTenantMessage deletes through the chat service when it is wired, so
@@ -206,11 +189,7 @@ func (s *Server) moderatedTenant(c *gin.Context, u store.User) (store.Tenant, bo
 func (s *Server) deleteTenantMessage(c *gin.Context, userID string, t store.Tenant, id string) (bool, error) {
 	ctx := c.Request.Context()
 	if s.deps.Messages == nil {
-		_, err := s.deps.Store.DeleteTenantMessage(ctx, t.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
+		return s.deps.Store.DeleteMessage(ctx, t.ID, id)
 	}
 	m, err := s.deps.Store.TenantMessage(ctx, t.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -219,7 +198,7 @@ func (s *Server) deleteTenantMessage(c *gin.Context, userID string, t store.Tena
 		return false, err
 	}
 	deleted, err := s.deps.Messages.RemoveMessage(ctx, userID, t.Slug, id, m.RoomID.String)
-	if chatd.ErrorCode(err) == chatd.EFORBIDDEN { // same rule as canModerate; kept for a race with a role change
+	if chatd.ErrorCode(err) == chatd.EFORBIDDEN { // the same rule (access.go); kept for a race with a role change
 		return false, chatd.Errorf(chatd.EFORBIDDEN, "Not authorized to delete messages")
 	}
 	return deleted, err

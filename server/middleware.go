@@ -1,6 +1,7 @@
 package server
 
 import (
+	"chatd"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// CORS policy (§5.2). The methods and default headers are the spec's exact
+// CORS policy (docs/http-routes.md, "CORS"). The methods and default headers are the spec's exact
 // strings; gin-contrib/cors joins lists without spaces, so preflight values
 // are re-joined below.
 var (
@@ -68,9 +69,9 @@ func (s *Server) cors() gin.HandlerFunc {
 }
 
 // applyCORS runs the library for an allowed origin. The library treats an
-// Origin equal to http(s)://Host as "not CORS" and adds nothing, but §5.2
-// wants the headers for the own origin too, so it sees a request whose Host
-// cannot match.
+// Origin equal to http(s)://Host as "not CORS" and adds nothing, but chatd's
+// CORS rule (docs/http-routes.md, "CORS") wants the headers for the own origin
+// too, so it sees a request whose Host cannot match.
 func applyCORS(c *gin.Context, lib gin.HandlerFunc) {
 	c.Set(ctxCORSAllowed, true)
 	orig := c.Request
@@ -87,7 +88,8 @@ type heldWriter struct{ gin.ResponseWriter }
 func (heldWriter) WriteHeader(int) {}
 func (heldWriter) WriteHeaderNow() {}
 
-// checkOrigin is §6 for state-changing routes outside BetterAuth: a request
+// checkOrigin is the origin check (docs/http-routes.md, "Origin check") for
+// state-changing routes outside BetterAuth: a request
 // carrying a Cookie whose Origin (or, lacking one, Referer) is neither
 // allowed nor the own origin is refused. A missing Origin passes: native
 // clients and servers send none. nest picks the route's error style.
@@ -100,10 +102,10 @@ func (s *Server) checkOrigin(nest bool) gin.HandlerFunc {
 			return
 		}
 		if nest {
-			c.AbortWithStatusJSON(http.StatusForbidden, nestBody(http.StatusForbidden, "Invalid origin"))
+			s.nestError(c, errInvalidOrigin)
 			return
 		}
-		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "Invalid origin"})
+		s.nextError(c, errInvalidOrigin, "")
 	}
 }
 
@@ -113,13 +115,14 @@ const maxQueryBytes = 8 << 10
 // limitQuery refuses query strings no client of chatd ever sends.
 func (s *Server) limitQuery(c *gin.Context) {
 	if len(c.Request.URL.RawQuery) > maxQueryBytes {
-		c.AbortWithStatusJSON(http.StatusRequestURITooLong, nestBody(http.StatusRequestURITooLong, "URI Too Long"))
+		s.nestError(c, errURITooLong)
 	}
 }
 
-// tolerateTrailingSlash serves /api/x/ as /api/x (§3.7) without a redirect.
-// The raw request URI is kept, so a 404 still names the path as sent.
-// /socket.io/ is left alone: its trailing slash is part of the path.
+// tolerateTrailingSlash serves /api/x/ as /api/x (docs/http-routes.md, "Unknown
+// routes and wrong methods") without a redirect. The raw request URI is kept,
+// so a 404 still names the path as sent. /socket.io/ is left alone: its
+// trailing slash is part of the path.
 func tolerateTrailingSlash(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; strings.HasPrefix(p, "/api/") && strings.HasSuffix(p, "/") {
@@ -139,10 +142,7 @@ func (s *Server) recoverer() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.ErrorContext(c.Request.Context(), "panic in handler",
-					slog.String("path", c.Request.URL.Path), slog.String("panic", fmt.Sprint(v)))
-				c.AbortWithStatusJSON(http.StatusInternalServerError,
-					gin.H{"statusCode": http.StatusInternalServerError, "message": "Internal server error"})
+				s.nestError(c, fmt.Errorf("panic in handler: %v", v)) // logged there, with the path
 			}
 		}()
 		c.Next()
@@ -150,12 +150,21 @@ func (s *Server) recoverer() gin.HandlerFunc {
 }
 
 // accessLog writes one line per request. The query string is left out
-// because it can carry tokens (Socket.IO's query.token).
+// because it can carry tokens (Socket.IO's query.token). Socket.IO's own
+// requests (every upgrade and every poll) log at debug unless they fail: at a
+// venue's reconnect rate the line cost a few percent of the connect path.
 func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http request",
+		level := slog.LevelInfo
+		if strings.HasPrefix(c.Request.URL.Path, "/socket.io/") && c.Writer.Status() < 400 {
+			level = slog.LevelDebug
+		}
+		if !s.log.Enabled(c.Request.Context(), level) {
+			return
+		}
+		s.log.LogAttrs(c.Request.Context(), level, "http request",
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", c.Writer.Status()),
@@ -170,31 +179,23 @@ func (s *Server) notFound(c *gin.Context) {
 	c.Writer.Header().Del("Allow")
 	path := c.Request.URL.Path
 	if strings.HasPrefix(path, "/api/auth/") {
-		c.AbortWithStatus(http.StatusNotFound)
+		bareError(c, errNoRoute)
 		return
 	}
 	raw := c.Request.RequestURI // as sent, before the trailing slash was tolerated
 	if raw == "" || !strings.HasPrefix(raw, "/") {
 		raw = c.Request.URL.RequestURI()
 	}
-	c.AbortWithStatusJSON(http.StatusNotFound, nestBody(http.StatusNotFound,
-		fmt.Sprintf("Cannot %s %s", c.Request.Method, raw)))
-}
-
-// nextRoutes are the paths the Next.js route handlers served (B1–B11). A
-// wrong method there is Next's 405 with an empty body and Allow (§3.6).
-var nextRoutes = map[string]bool{
-	"/api/auth/otp/send": true, "/api/auth/otp/verify": true,
-	"/api/auth/biometric/setup": true, "/api/auth/biometric/login": true,
-	"/api/auth/logout": true, "/api/auth/membership": true, "/api/auth/account/delete": true,
-	"/api/auth/social/native": true, "/api/debug-session": true, "/api/validate-nas": true,
+	s.nestError(c, chatd.Errorf(chatd.ENOTFOUND, "Cannot %s %s", c.Request.Method, raw))
 }
 
 // methodNotAllowed answers a known path with the wrong method: 405 on the
-// Next routes (gin has set Allow), the route's 404 everywhere else.
+// Next routes (gin has set Allow; s.nextPaths comes from the route table),
+// the route's 404 everywhere else (docs/http-routes.md, "Unknown routes and
+// wrong methods").
 func (s *Server) methodNotAllowed(c *gin.Context) {
-	if nextRoutes[c.Request.URL.Path] {
-		c.AbortWithStatus(http.StatusMethodNotAllowed)
+	if s.nextPaths[c.Request.URL.Path] {
+		bareError(c, errWrongMethod)
 		return
 	}
 	s.notFound(c)

@@ -9,9 +9,10 @@ import (
 	"chatd/store"
 )
 
-// nasTenant resolves the tenant of the network a client reports. A publicIp
-// the client itself claims counts only from a trusted proxy (§7, the old Next
-// proxy sent it server-side); everyone else is matched by their real IP.
+// nasTenant resolves the tenant of the network a client reports. A publicIp the
+// client itself claims counts only from a trusted proxy (docs/http-routes.md,
+// "Client IP", the old Next proxy sent it server-side); everyone else is
+// matched by their real IP.
 func (s *Server) nasTenant(c *gin.Context, nasID, bssid, claimedIP string) (store.Tenant, bool, error) {
 	ip := s.origins.ClientIP(c.Request)
 	if claimedIP != "" && s.origins.trustedPeer(c.Request) {
@@ -34,22 +35,24 @@ func nasFields(body jsonObject, idKey string) (nasID, bssid, publicIP string, ok
 	return nasID, bssid, publicIP, okID && okBSSID && okIP
 }
 
-// validateNasPost is A7: 201 {valid, tenant?}.
+// validateNasPost is POST /api/tenants/validate-nas: 201 {valid, tenant?}.
 func (s *Server) validateNasPost(c *gin.Context) {
 	body, err := readJSONObject(c, jsonBodyLimit)
 	if err != nil {
-		s.bodyErrorNest(c, err)
+		s.nestError(c, err)
 		return
 	}
 	nasID, bssid, ip, ok := nasFields(body, "nasId")
 	if !ok {
-		c.AbortWithStatusJSON(http.StatusBadRequest, nestBody(http.StatusBadRequest, "Invalid request body"))
+		s.nestError(c, errBadRequestBody)
 		return
 	}
 	s.answerNas(c, http.StatusCreated, nasID, bssid, ip)
 }
 
-// validateNasGet is A8: A7 over the query, answering 200 (D9).
+// validateNasGet is GET /api/tenants/validate-nas: POST
+// /api/tenants/validate-nas over the query, answering 200 (docs/differences.md,
+// "GET validate-nas works").
 func (s *Server) validateNasGet(c *gin.Context) {
 	s.answerNas(c, http.StatusOK, c.Query("nasId"), c.Query("bssid"), c.Query("publicIp"))
 }
@@ -66,23 +69,23 @@ func (s *Server) answerNas(c *gin.Context, status int, nasID, bssid, ip string) 
 	c.JSON(status, gin.H{"valid": true, "tenant": newTenantJSON(t)})
 }
 
-// legacyValidateNasPost is B10, for native builds before 2026-02-12:
+// legacyValidateNasPost is POST /api/validate-nas, for native builds before 2026-02-12:
 // {nas_id, bssid} in, 200 {valid, tenantSlug} out.
 func (s *Server) legacyValidateNasPost(c *gin.Context) {
 	body, err := readJSONObject(c, jsonBodyLimit)
 	if err != nil {
-		s.bodyErrorNext(c, err)
+		s.nextError(c, err, "")
 		return
 	}
 	nasID, bssid, _, ok := nasFields(body, "nas_id")
 	if !ok {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid request body"})
+		s.nextError(c, errBadRequestBody, "")
 		return
 	}
 	s.answerLegacyNas(c, nasID, bssid)
 }
 
-// legacyValidateNasGet is B11: B10 over the query.
+// legacyValidateNasGet is GET /api/validate-nas: POST /api/validate-nas over the query.
 func (s *Server) legacyValidateNasGet(c *gin.Context) {
 	s.answerLegacyNas(c, c.Query("nas_id"), c.Query("bssid"))
 }
@@ -90,7 +93,7 @@ func (s *Server) legacyValidateNasGet(c *gin.Context) {
 func (s *Server) answerLegacyNas(c *gin.Context, nasID, bssid string) {
 	t, found, err := s.nasTenant(c, nasID, bssid, "")
 	if err != nil {
-		s.failNext(c, err, "Failed to validate NAS")
+		s.nextError(c, err, "Failed to validate NAS")
 		return
 	} else if !found {
 		c.JSON(http.StatusOK, gin.H{"valid": false, "tenantSlug": nil})

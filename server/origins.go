@@ -21,7 +21,7 @@ type Origins struct {
 }
 
 // NewOrigins validates the allow-list and the proxy list. A "*" entry is
-// dropped: a credentialed wildcard is never emitted (§5.2).
+// dropped: a credentialed wildcard is never emitted (docs/http-routes.md, "CORS").
 func NewOrigins(allowed, trustedProxies []string) (*Origins, error) {
 	o := &Origins{}
 	for _, a := range allowed {

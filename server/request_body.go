@@ -12,21 +12,33 @@ import (
 	"chatd"
 )
 
-// Body limits (§3.5): JSON bodies are small, except the tenant update, which
-// carries logos and menus as data URLs (nginx allowed 10M).
+// Body limits (docs/http-routes.md, "Request bodies"): JSON bodies are small,
+// except the tenant update, which carries logos and menus as data URLs (nginx
+// allowed 10M).
 const (
 	jsonBodyLimit   = 1 << 20
 	tenantBodyLimit = 10 << 20
 )
 
-var (
-	errBodyTooLarge = errors.New("request body too large")
-	errBodyJSON     = errors.New("invalid JSON body")
-)
-
 // jsonObject is a decoded JSON object whose fields are read one by one, so
 // that a field of the wrong type is told apart from one that is absent.
 type jsonObject map[string]json.RawMessage
+
+// readBody reads at most limit bytes of the request body. Its errors are
+// errBodyTooLarge, chatd.ErrInvalidText (textReader) and errBodyJSON (the
+// connection failed), which every style's writer words (errors.go).
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, errBodyTooLarge
+	} else if errors.Is(err, chatd.ErrInvalidText) {
+		return nil, chatd.ErrInvalidText
+	} else if err != nil {
+		return nil, errBodyJSON
+	}
+	return data, nil
+}
 
 // readJSONObject reads at most limit bytes of the request body as one JSON
 // object. An empty body is an empty object (native clients post without one);
@@ -35,14 +47,9 @@ func readJSONObject(c *gin.Context, limit int64) (jsonObject, error) {
 	if c.Request.Body == nil {
 		return jsonObject{}, nil
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, errBodyTooLarge
-	} else if errors.Is(err, chatd.ErrInvalidText) {
+	data, err := readBody(c, limit)
+	if err != nil {
 		return nil, err
-	} else if err != nil {
-		return nil, errBodyJSON
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return jsonObject{}, nil
@@ -77,29 +84,4 @@ func (o jsonObject) boolean(key string) (b, present, ok bool) {
 	}
 	err := json.Unmarshal(o[key], &b)
 	return b, true, err == nil
-}
-
-// bodyErrorNest answers a body error in the NestJS style.
-func (s *Server) bodyErrorNest(c *gin.Context, err error) {
-	if errors.Is(err, errBodyTooLarge) {
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge,
-			nestBody(http.StatusRequestEntityTooLarge, "request entity too large"))
-		return
-	} else if errors.Is(err, chatd.ErrInvalidText) {
-		s.refuseInvalidText(c)
-		return
-	}
-	c.AbortWithStatusJSON(http.StatusBadRequest, nestBody(http.StatusBadRequest, "Invalid JSON body"))
-}
-
-// bodyErrorNext answers a body error in the Next.js route style.
-func (s *Server) bodyErrorNext(c *gin.Context, err error) {
-	if errors.Is(err, errBodyTooLarge) {
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "Request body too large"})
-		return
-	} else if errors.Is(err, chatd.ErrInvalidText) {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": chatd.ErrInvalidText.Message})
-		return
-	}
-	c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid JSON body"})
 }

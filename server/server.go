@@ -46,8 +46,8 @@ type Deps struct {
 	Sessions *auth.Sessions // creates sessions and their cookies (BetterAuth's rules)
 	Sockets  http.Handler   // the Socket.IO endpoint, mounted at /socket.io/
 	Origins  *Origins       // the allow-list shared with the Socket.IO handshake; nil: built from Config
-	Messages messageDeleter // the chat service (*chat.Service): A14 deletes through it so the room hears messageDeleted
-	Accounts socketCloser   // the Socket.IO gateway: a deleted account's sockets are ended (B7); nil: none
+	Messages messageDeleter // the chat service (*chat.Service): DELETE /api/messages/:id deletes through it so the room hears messageDeleted
+	Accounts socketCloser   // the Socket.IO gateway: a deleted account's sockets are ended (DELETE /api/auth/account/delete); nil: none
 	Tenants  tenantWatcher  // the chat service: it caches tenants and rooms; nil: nothing to tell
 	Metrics  *Metrics       // Prometheus series for every request; nil: not measured
 	Logins   Logins         // phone OTP, biometric, passkey and social logins (auth_otp.go)
@@ -68,8 +68,10 @@ type Server struct {
 	native  auth.NativeOrigins
 	engine  *gin.Engine
 
-	feedback *feedbackLimits // A10's per-user and per-IP limits (§8)
+	feedback *feedbackLimits // POST /api/tenants/:slug/feedback's per-user and per-IP limits (docs/http-routes.md, "Rate limits")
 	avatars  keyedLocks      // one avatar replacement per user at a time (uploads.go)
+
+	nextPaths map[string]bool // the paths of the routes registered with next (routes.go)
 }
 
 // New builds the engine and its route table.
@@ -83,7 +85,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, origins: origins, native: auth.NewNativeOrigins(cfg.NativeOrigins), engine: gin.New(),
-		feedback: newFeedbackLimits()}
+		feedback: newFeedbackLimits(), nextPaths: map[string]bool{}}
 	s.engine.RedirectTrailingSlash = false
 	s.engine.RemoveExtraSlash = false
 	s.engine.HandleMethodNotAllowed = true                  // B routes answer 405; notFound turns the rest into 404s

@@ -10,8 +10,9 @@ import (
 	"chatd/store"
 )
 
-// publicUserJSON is the only data returned about other people (§10): no
-// e-mail, phone number or global role.
+// publicUserJSON is the only data returned about other people
+// (docs/http-routes.md, "Shared shapes"): no e-mail, phone number or global
+// role.
 type publicUserJSON struct {
 	ID          string  `json:"id"`
 	Name        *string `json:"name"`
@@ -33,7 +34,7 @@ type staffJSON struct {
 	MemberRole string `json:"memberRole,omitempty"`
 }
 
-// tenantStaff is A6: the members by role priority; for a tenant without
+// tenantStaff is GET /api/tenants/:slug/staff: the members by role priority; for a tenant without
 // members, the oldest registered user as demo staff unless STAFF_FALLBACK is
 // off; an unknown tenant has no staff.
 func (s *Server) tenantStaff(c *gin.Context) {

@@ -14,8 +14,9 @@ import (
 	"chatd/store"
 )
 
-// tenantJSON is every column of "Tenant" except bssid and staticIp, which
-// would tell anyone how a venue's network is recognised (§10, D10).
+// tenantJSON is every column of "Tenant" except bssid and staticIp, which would
+// tell anyone how a venue's network is recognised (docs/differences.md, "Less
+// personal and network data").
 type tenantJSON struct {
 	ID              string         `json:"id"`
 	Name            string         `json:"name"`
@@ -81,7 +82,7 @@ func newTenantJSON(t store.Tenant) tenantJSON {
 		MenuURL: nullString(t.MenuURL), CreatedAt: chatd.FormatTime(t.CreatedAt), UpdatedAt: chatd.FormatTime(t.UpdatedAt)}
 }
 
-// listTenants is A3: every tenant as a summary.
+// listTenants is GET /api/tenants: every tenant as a summary.
 func (s *Server) listTenants(c *gin.Context) {
 	tenants, err := s.deps.Store.Tenants(c.Request.Context())
 	if err != nil {
@@ -96,7 +97,7 @@ func (s *Server) listTenants(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// getTenant is A5: the tenant with its rooms, first-created room first.
+// getTenant is GET /api/tenants/:slug: the tenant with its rooms, first-created room first.
 func (s *Server) getTenant(c *gin.Context) {
 	ctx := c.Request.Context()
 	slug := c.Param("slug")
@@ -142,8 +143,8 @@ func reviewSlug(name string) string {
 	return s
 }
 
-// setupReview is A4: an App Store review tenant bound to the caller's IP.
-// STRICT_AUTH hides it entirely.
+// setupReview is GET /api/tenants/setup-review: an App Store review tenant
+// bound to the caller's IP. STRICT_AUTH hides it entirely.
 func (s *Server) setupReview(c *gin.Context) {
 	if s.cfg.StrictAuth {
 		s.notFound(c)
@@ -166,45 +167,48 @@ func (s *Server) setupReview(c *gin.Context) {
 	c.JSON(http.StatusOK, withRooms(t, rooms))
 }
 
-// updateTenant is A9, the merged Nest + Next tenant update: session, tenant
+// updateTenant is POST /api/tenants/:slug, the merged Nest + Next tenant update: session, tenant
 // admin, then a checked partial update.
 func (s *Server) updateTenant(c *gin.Context) {
+	const internal = "Failed to update tenant"
 	body, err := readJSONObject(c, tenantBodyLimit)
 	if err != nil {
-		s.bodyErrorNext(c, err)
+		s.nextError(c, err, internal)
 		return
 	}
+	// The session is checked here, not by requireSession: a bad body is
+	// answered first, as the original did.
 	su, ok, err := s.sessionFrom(c)
 	if err != nil {
-		s.failNext(c, err, "Failed to update tenant")
+		s.nextError(c, err, internal)
 		return
 	} else if !ok {
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "Unauthorized"})
+		s.nextError(c, errUnauthorized, internal)
 		return
 	}
 	t, err := s.updateTarget(c, body)
 	if errors.Is(err, store.ErrNotFound) {
-		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "Tenant not found"})
+		s.nextError(c, errNotFoundTenant, internal)
 		return
 	} else if err != nil {
-		s.failNext(c, err, "Failed to update tenant")
+		s.nextError(c, err, internal)
 		return
 	}
-	if admin, err := s.isTenantAdmin(c, su.User, t.ID); err != nil {
-		s.failNext(c, err, "Failed to update tenant")
+	if g, err := s.grant(c, su.User.ID, t.ID); err != nil {
+		s.nextError(c, err, internal)
 		return
-	} else if !admin {
-		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "Forbidden: Admin access required"})
+	} else if !g.Admin() {
+		s.nextError(c, chatd.Errorf(chatd.EFORBIDDEN, "Forbidden: Admin access required"), internal)
 		return
 	}
 	update, ok := tenantUpdateFrom(body)
 	if !ok {
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "Invalid request body"})
+		s.nextError(c, errBadRequestBody, internal)
 		return
 	}
 	t, err = s.deps.Store.UpdateTenant(c.Request.Context(), t.ID, update)
 	if err != nil {
-		s.failNext(c, err, "Failed to update tenant")
+		s.nextError(c, err, internal)
 		return
 	}
 	s.tenantChanged(c, t.ID)
@@ -237,7 +241,7 @@ func (s *Server) updateTarget(c *gin.Context, body jsonObject) (store.Tenant, er
 	return store.Tenant{}, err
 }
 
-// tenantUpdateFrom validates the update fields of A9; ok is false on a wrong
+// tenantUpdateFrom validates the update fields of POST /api/tenants/:slug; ok is false on a wrong
 // type or a URL its field does not accept (assetURLRules).
 func tenantUpdateFrom(body jsonObject) (u store.TenantUpdate, ok bool) {
 	name, present, valid := body.str("name")
@@ -277,37 +281,8 @@ var tenantAssetURL = map[string]func(string) bool{
 	"menuUrl": func(v string) bool { return chatd.IsAssetURL(v) || chatd.IsInlineImage(v) || chatd.IsInlinePDF(v) },
 }
 
-// isTenantAdmin is §11: a superadmin, or an ADMIN or OWNER member.
-func (s *Server) isTenantAdmin(c *gin.Context, u store.User, tenantID string) (bool, error) {
-	if isSuperadmin(u) {
-		return true, nil
-	}
-	g, err := s.deps.Store.TenantGrantOf(c.Request.Context(), tenantID, u.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return g.Role == "ADMIN" || g.Role == "OWNER", nil
-}
-
-// canModerate is §11's moderation rule, the same query the chat rules use
-// (store.CanModerate), so HTTP and sockets cannot disagree on who moderates.
-func (s *Server) canModerate(c *gin.Context, u store.User, tenantID string) (bool, error) {
-	return s.deps.Store.CanModerate(c.Request.Context(), u.ID, tenantID)
-}
-
-// isSuperadmin reads the role from the session's user row only; the forgeable
-// admin_session cookie of the original is ignored (D19).
-func isSuperadmin(u store.User) bool { return strings.EqualFold(u.Role, "SUPERADMIN") }
-
-// failNext answers an error in the Next.js style, with the route's own fixed
-// message in place of any internal error text.
-func (s *Server) failNext(c *gin.Context, err error, internal string) {
-	status := s.errorStatus(c, err)
-	msg := chatd.ErrorMessage(err)
-	if status >= 500 {
-		msg = internal
-	}
-	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+// grant loads what userID holds in tenantID; the rules that read it are
+// chatd's (access.go), the same the chat rules on the socket apply.
+func (s *Server) grant(c *gin.Context, userID, tenantID string) (chatd.Grant, error) {
+	return s.deps.Store.TenantGrant(c.Request.Context(), userID, tenantID)
 }

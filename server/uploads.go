@@ -21,8 +21,9 @@ import (
 	"chatd/store"
 )
 
-// Avatar limits (§18). The body cap leaves room for the non-file fields and
-// the multipart framing around a file at the limit.
+// Avatar limits (docs/http-routes.md, "POST /api/upload/avatar"). The body cap
+// leaves room for the non-file fields and the multipart framing around a file
+// at the limit.
 const (
 	avatarMaxBytes      = 512000
 	avatarMaxFields     = 10
@@ -36,17 +37,10 @@ var avatarUserID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // sniffedImages are the image types an avatar may be, by content.
 var sniffedImages = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
 
-// uploadError is a client mistake in an upload, with its status.
-type uploadError struct {
-	status  int
-	message string
-}
+// badUpload is a client mistake in an upload.
+func badUpload(msg string) error { return chatd.Errorf(chatd.EINVALID, "%s", msg) }
 
-func (e *uploadError) Error() string { return e.message }
-
-func badUpload(msg string) error { return &uploadError{status: http.StatusBadRequest, message: msg} }
-
-var errFileTooLarge = &uploadError{status: http.StatusRequestEntityTooLarge, message: "File too large"}
+var errFileTooLarge = chatd.Errorf(kindTooLarge, "File too large")
 
 // readAvatarPart walks the multipart body the way multer's single("file")
 // did: only a "file" file part, declared as an image, within the size limit;
@@ -108,13 +102,13 @@ func multipartErr(err error) error {
 	return badUpload("Malformed multipart body")
 }
 
-// uploadAvatar is A15. Without STRICT_AUTH anyone may set the avatar of the
-// userId they name (§21.2); a presented session must be that user's.
+// uploadAvatar is POST /api/upload/avatar. Without STRICT_AUTH anyone may set
+// the avatar of the userId they name (docs/differences.md, "Avatar by user
+// id"); a presented session must be that user's.
 func (s *Server) uploadAvatar(c *gin.Context) {
 	data, err := readAvatarPart(c)
-	var ue *uploadError
-	if errors.As(err, &ue) {
-		c.AbortWithStatusJSON(ue.status, nestBody(ue.status, ue.message))
+	if err != nil {
+		s.nestError(c, err)
 		return
 	}
 	userID := c.Query("userId")
@@ -139,15 +133,18 @@ func (s *Server) uploadAvatar(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"imageUrl": url})
 }
 
-// avatarCallerMayWrite checks the session rules of A15 and the user; it
+// avatarCallerMayWrite checks the acting user (chatd.ActingUser) and the
+// user, in the order of docs/http-routes.md, "POST /api/upload/avatar"; it
 // answers the request itself when the caller must stop.
 func (s *Server) avatarCallerMayWrite(c *gin.Context, userID string) bool {
-	su, hasSession, err := s.sessionFrom(c)
+	su, _, err := s.sessionFrom(c)
 	if err != nil {
 		s.nestError(c, err)
 		return false
-	} else if s.cfg.StrictAuth && !hasSession {
-		c.AbortWithStatusJSON(http.StatusUnauthorized, nestBody(http.StatusUnauthorized, "Unauthorized"))
+	}
+	_, actingErr := chatd.ActingUser(s.cfg.StrictAuth, su.User.ID, userID)
+	if errors.Is(actingErr, chatd.ErrActingNoSession) { // the session is asked for before the user
+		s.nestError(c, actingErr)
 		return false
 	}
 	if !avatarUserID.MatchString(userID) {
@@ -161,8 +158,8 @@ func (s *Server) avatarCallerMayWrite(c *gin.Context, userID string) bool {
 		s.nestError(c, err)
 		return false
 	}
-	if hasSession && su.User.ID != userID {
-		c.AbortWithStatusJSON(http.StatusForbidden, forbiddenMismatch)
+	if actingErr != nil {
+		s.nestError(c, actingErr)
 		return false
 	}
 	return true
@@ -209,7 +206,7 @@ func (s *Server) uploadsDir() string {
 	return s.cfg.UploadsDir
 }
 
-// serveUpload is A16: regular files under UPLOADS_DIR, never a listing, a
+// serveUpload is GET /api/uploads/*: regular files under UPLOADS_DIR, never a listing, a
 // dotfile or anything outside it (os.Root refuses escapes through ".." and
 // symlinks alike).
 func (s *Server) serveUpload(c *gin.Context) {

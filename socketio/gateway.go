@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"chatd/socketio/chat"
 	"chatd/socketio/engineio"
 	"chatd/socketio/sio"
@@ -68,8 +70,12 @@ type Deps struct {
 	// Admission, when set, admits or refuses each new Engine.IO session
 	// (refused: HTTP 429) and hears when it ends.
 	Admission engineio.Admission
-	Logger    *slog.Logger
-	Clock     chat.Clock // the chat rules' time; nil: chat.RealClock
+	// Metrics is the registry the process's /metrics serves; with Redis the
+	// adapter's series (chatd_redis_adapter_*) are registered on it. nil:
+	// they are not exported.
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
+	Clock   chat.Clock // the chat rules' time; nil: chat.RealClock
 }
 
 // Gateway binds the chat rules to Socket.IO sockets on namespace "/".
@@ -87,6 +93,7 @@ type Gateway struct {
 	closeOnce      sync.Once
 	closing        atomic.Bool
 	connectedCount atomic.Int64 // sockets of this process past the handshake
+	onEvent        func(*sio.Socket, sio.Event)
 }
 
 // New builds the Socket.IO server, the chat rules and, with cfg.RedisURL,
@@ -100,6 +107,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, errors.New("socketio: Deps.Origins is required")
 	}
 	g := &Gateway{cfg: cfg, log: deps.Logger, origins: deps.Origins}
+	g.onEvent = g.handleEvent
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.io = sio.NewServer(sio.Config{ConnectTimeout: cfg.ConnectTimeout, CloseDelay: cfg.CloseDelay,
 		MaxAttachmentBytes: cfg.MaxPayload, Logger: deps.Logger})
@@ -107,7 +115,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	chatDeps := chat.Deps{Store: deps.Store, Sessions: deps.Sessions, Hub: hub{ns: g.nsp, log: deps.Logger},
 		Logger: deps.Logger, Clock: deps.Clock}
 	if cfg.RedisURL != "" {
-		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Logger)
+		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Metrics, deps.Logger)
 		if err != nil {
 			g.cancel()
 			return nil, err
@@ -251,18 +259,26 @@ func (g *Gateway) connected(s *sio.Socket) {
 	g.connectedCount.Add(1)
 	id, _ := s.Data().(chat.Identity)
 	c := conn{s}
+	userID := id.UserID // not id: the closure lives as long as the socket
 	s.OnDisconnect(func(reason string) {
-		g.log.Info("socket disconnected", slog.String("socket_id", c.ID()),
-			slog.String("user_id", id.UserID), slog.String("reason", reason))
+		// Debug, as "socket connected": at a venue's reconnect rate a line
+		// per socket was a tenth of the connect path's CPU; the HTTP access
+		// log still has one line per socket, and refusals stay at info.
+		g.log.Debug("socket disconnected", slog.String("socket_id", c.ID()),
+			slog.String("user_id", userID), slog.String("reason", reason))
 		g.chat.Disconnected(g.ctx, c)
 		g.connectedCount.Add(-1)
 	})
-	g.log.Info("socket connected", slog.String("socket_id", c.ID()), slog.String("user_id", id.UserID),
+	g.log.Debug("socket connected", slog.String("socket_id", c.ID()), slog.String("user_id", id.UserID),
 		slog.String("transport", s.Transport()))
 	g.chat.Connected(g.ctx, c, id)
-	s.OnEvent(func(_ *sio.Socket, ev sio.Event) {
-		g.chat.Handle(g.ctx, c, ev.Name, decodeArgs(ev.Args))
-	})
+	s.OnEvent(g.onEvent)
+}
+
+// handleEvent routes a socket's event to the rules. It is one function value
+// for every socket (built once in New), not a closure per socket.
+func (g *Gateway) handleEvent(s *sio.Socket, ev sio.Event) {
+	g.chat.Handle(g.ctx, conn{s}, ev.Name, decodeArgs(ev.Args))
 }
 
 // decodeArgs turns an event's JSON arguments into the values the rules

@@ -18,13 +18,23 @@ import (
 // Socket.IO adapter (rooms and broadcasts, wire-compatible with Node's
 // @socket.io/redis-adapter) and the chat's presence.
 type redisCluster struct {
-	ctx    context.Context
-	client *goredis.Client
-	prefix string
-	log    *slog.Logger
+	ctx     context.Context
+	client  *goredis.Client
+	prefix  string
+	metrics *redisadapter.Metrics
+	log     *slog.Logger
 }
 
-func newRedisCluster(ctx context.Context, url, prefix string, log *slog.Logger) (*redisCluster, error) {
+// newRedisCluster connects to Redis; the adapter's series are registered on
+// reg (nil: kept unexported).
+func newRedisCluster(ctx context.Context, url, prefix string, reg prometheus.Registerer, log *slog.Logger) (*redisCluster, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	metrics, err := redisadapter.NewMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: adapter metrics: %w", err)
+	}
 	opts, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("socketio: REDIS_URL: %w", err)
@@ -36,20 +46,14 @@ func newRedisCluster(ctx context.Context, url, prefix string, log *slog.Logger) 
 		_ = client.Close()
 		return nil, fmt.Errorf("socketio: redis ping: %w", err)
 	}
-	return &redisCluster{ctx: ctx, client: client, prefix: prefix, log: log}, nil
+	return &redisCluster{ctx: ctx, client: client, prefix: prefix, metrics: metrics, log: log}, nil
 }
 
 // adapter is the factory of namespace "/"'s cluster adapter, channels
 // "<prefix>#/#…" as Node's adapter with key <prefix>.
 func (rc *redisCluster) adapter() func(sio.Local) (sio.Adapter, error) {
 	return func(local sio.Local) (sio.Adapter, error) {
-		// The adapter's series go to a registry of their own for now: the
-		// process registry is built after the gateway (cmd/chatd).
-		metrics, err := redisadapter.NewMetrics(prometheus.NewRegistry())
-		if err != nil {
-			return nil, err
-		}
-		return redisadapter.New(rc.ctx, rc.client, redisadapter.Config{Prefix: rc.prefix, Nsp: "/", Metrics: metrics}, local, rc.log)
+		return redisadapter.New(rc.ctx, rc.client, redisadapter.Config{Prefix: rc.prefix, Nsp: "/", Metrics: rc.metrics}, local, rc.log)
 	}
 }
 

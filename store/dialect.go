@@ -29,11 +29,18 @@ type dialect struct {
 	// SQLite needs none: its transactions begin immediate, holding the
 	// database's one write lock until they end.
 	forUpdate string
+	// lazyTrue is a boolean expression that is true and, evaluated in a
+	// statement, makes that statement's transaction commit without waiting
+	// for its WAL to reach the disk (PostgreSQL's synchronous_commit = off,
+	// for this transaction only; see Guest for why guest rows may). SQLite
+	// has nothing to relax: plain true.
+	lazyTrue string
 }
 
 var (
-	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE"}
-	sqliteDialect   = dialect{name: "sqlite"}
+	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE",
+		lazyTrue: `(set_config('synchronous_commit', 'off', true) = 'off')`}
+	sqliteDialect = dialect{name: "sqlite", lazyTrue: "true"}
 )
 
 // SQLiteScheme starts a DATABASE_URL that names an SQLite file

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
+
+	"chatd"
 )
 
 // TenantMember is a row of "TenantMember": a user's staff role in a venue.
@@ -17,6 +20,12 @@ type TenantMember struct {
 	CanViewStats    bool      `db:"canViewStats"`
 	CreatedAt       time.Time `db:"createdAt"`
 	UpdatedAt       time.Time `db:"updatedAt"`
+}
+
+// ConnectInfo is what an authenticated socket needs at connect besides
+// its session: the rooms it enters as staff and whom its user blocked.
+type ConnectInfo struct {
+	Rooms, Blocked []string
 }
 
 // ConnectState is what an authenticated socket needs at connect, in one
@@ -52,19 +61,25 @@ func (db *DB) ConnectState(ctx context.Context, userID string) (rooms, blocked [
 	return rooms, blocked, nil
 }
 
-// CanModerate reports whether userID may moderate tenantID: a superadmin, a
-// member with role OWNER, ADMIN or MODERATOR, or a member with canModerate.
-// (The original left out OWNER and superadmins; http-api.md §11 adds them.)
-func (db *DB) CanModerate(ctx context.Context, userID, tenantID string) (bool, error) {
-	var ok bool
-	err := db.db.GetContext(ctx, &ok, `
-		SELECT EXISTS (SELECT 1 FROM "user" WHERE "id" = $1 AND upper(CAST("role" AS TEXT)) = 'SUPERADMIN')
-		    OR EXISTS (SELECT 1 FROM "TenantMember"
-		               WHERE "userId" = $1 AND "tenantId" = $2
-		                 AND ("role" IN ('OWNER', 'ADMIN', 'MODERATOR') OR "canModerate"))`,
-		userID, tenantID)
-	if err != nil {
-		return false, fmt.Errorf("store: can moderate: %w", err)
+// TenantGrant loads what userID holds in tenantID: the account's role and
+// the membership row, if any (chatd.Grant). The rules that read it are in
+// access.go (chatd.Grant.Admin, .Moderator); this is only the query. A user
+// without a row (a socket guest not yet written) holds nothing.
+func (db *DB) TenantGrant(ctx context.Context, userID, tenantID string) (chatd.Grant, error) {
+	var rows []struct {
+		UserRole    string         `db:"userRole"`
+		Role        sql.NullString `db:"memberRole"`
+		CanModerate sql.NullBool   `db:"canModerate"`
 	}
-	return ok, nil
+	err := db.db.SelectContext(ctx, &rows, `
+		SELECT CAST(u."role" AS TEXT) AS "userRole", CAST(m."role" AS TEXT) AS "memberRole", m."canModerate"
+		FROM "user" u LEFT JOIN "TenantMember" m ON m."userId" = u."id" AND m."tenantId" = $2
+		WHERE u."id" = $1`, userID, tenantID)
+	if err != nil {
+		return chatd.Grant{}, fmt.Errorf("store: tenant grant: %w", err)
+	} else if len(rows) == 0 {
+		return chatd.Grant{}, nil
+	}
+	r := rows[0]
+	return chatd.Grant{UserRole: r.UserRole, Member: r.Role.Valid, Role: r.Role.String, CanModerate: r.CanModerate.Bool}, nil
 }

@@ -58,8 +58,8 @@ func testMemberRoomsAndModeration(t *testing.T, d storetest.Dialect) {
 		{seedBob, seedTenant, false},
 	}
 	for _, tt := range tests {
-		if got, err := db.CanModerate(ctx, tt.user, tt.tenant); err != nil || got != tt.want {
-			t.Errorf("CanModerate(%s, %s) = %v, %v; want %v", tt.user, tt.tenant, got, err, tt.want)
+		if g, err := db.TenantGrant(ctx, tt.user, tt.tenant); err != nil || g.Moderator() != tt.want {
+			t.Errorf("TenantGrant(%s, %s) = %+v, %v; want Moderator() %v", tt.user, tt.tenant, g, err, tt.want)
 		}
 	}
 }

@@ -3,7 +3,7 @@ package store
 import "context"
 
 // TenantMemberRow loads the whole "TenantMember" row of userID in tenantID
-// (B6 membership returns it verbatim); ErrNotFound when not a member.
+// (GET /api/auth/membership returns it verbatim); ErrNotFound when not a member.
 func (db *DB) TenantMemberRow(ctx context.Context, userID, tenantID string) (TenantMember, error) {
 	var m TenantMember
 	err := db.db.GetContext(ctx, &m, `

@@ -146,8 +146,9 @@ func writePlaceholders(b *strings.Builder, n, count int) {
 
 // DeleteMessage deletes the message with this id if it belongs to tenantID,
 // reporting whether a row went. The tenant condition is what keeps a
-// moderator of one venue from deleting another venue's messages.
-func (db *DB) DeleteMessage(ctx context.Context, id, tenantID string) (bool, error) {
+// moderator of one venue from deleting another venue's messages. It is the
+// one delete: the socket event and the HTTP route both end here.
+func (db *DB) DeleteMessage(ctx context.Context, tenantID, id string) (bool, error) {
 	res, err := db.db.ExecContext(ctx, `DELETE FROM "Message" WHERE "id" = $1 AND "tenantId" = $2`, id, tenantID)
 	if err != nil {
 		return false, fmt.Errorf("store: delete message: %w", err)

@@ -55,14 +55,3 @@ func (db *DB) TenantMessage(ctx context.Context, tenantID, id string) (Message, 
 	}
 	return m, nil
 }
-
-// DeleteTenantMessage deletes a message by id within a tenant, returning the
-// deleted row; ErrNotFound when nothing matched.
-func (db *DB) DeleteTenantMessage(ctx context.Context, tenantID, id string) (Message, error) {
-	var m Message
-	err := db.db.GetContext(ctx, &m, `DELETE FROM "Message" WHERE "id" = $1 AND "tenantId" = $2 RETURNING `+historyColumns, id, tenantID)
-	if err != nil {
-		return Message{}, notFound("store: delete tenant message", err)
-	}
-	return m, nil
-}

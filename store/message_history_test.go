@@ -48,12 +48,14 @@ func testMessageHistory(t *testing.T, d storetest.Dialect) {
 	if _, err := db.TenantMessage(ctx, "nope", id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("message of another tenant: %v", err)
 	}
-	if _, err := db.DeleteTenantMessage(ctx, "nope", id); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("delete in another tenant: %v", err)
+	if m, err := db.TenantMessage(ctx, tenant, id); err != nil || m.RoomID.String != "cm0roomgeneral00000000002" {
+		t.Fatalf("message: %+v %v", m, err)
 	}
-	m, err := db.DeleteTenantMessage(ctx, tenant, id)
-	if err != nil || m.RoomID.String != "cm0roomgeneral00000000002" {
-		t.Fatalf("delete: %+v %v", m, err)
+	if deleted, err := db.DeleteMessage(ctx, "nope", id); deleted || err != nil {
+		t.Fatalf("delete in another tenant: %v %v", deleted, err)
+	}
+	if deleted, err := db.DeleteMessage(ctx, tenant, id); !deleted || err != nil {
+		t.Fatalf("delete: %v %v", deleted, err)
 	}
 	if _, err := db.TenantMessage(ctx, tenant, id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("still there: %v", err)

@@ -124,9 +124,9 @@ func testDeleteMessage(t *testing.T, d storetest.Dialect) {
 		{"no-such-message", seedTenant, false},
 	}
 	for _, tt := range tests {
-		got, err := db.DeleteMessage(ctx, tt.id, tt.tenant)
+		got, err := db.DeleteMessage(ctx, tt.tenant, tt.id)
 		if err != nil || got != tt.want {
-			t.Fatalf("DeleteMessage(%s, %s) = %v, %v; want %v", tt.id, tt.tenant, got, err, tt.want)
+			t.Fatalf("DeleteMessage(%s, %s) = %v, %v; want %v", tt.tenant, tt.id, got, err, tt.want)
 		}
 	}
 }

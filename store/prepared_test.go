@@ -37,6 +37,9 @@ func TestHotQueriesWithAndWithoutPreparedStatements(t *testing.T) {
 			if rooms, _, err := db.ConnectState(ctx, seedMod); err != nil || len(rooms) != 2 {
 				t.Fatalf("connect state: %v %v", rooms, err)
 			}
+			if su, info, err := db.SessionConnect(ctx, "mod-session-token-0002"); err != nil || su.User.ID != seedMod || len(info.Rooms) != 2 {
+				t.Fatalf("session connect: %+v %+v %v", su, info, err)
+			}
 		}
 		if err := db.Close(); err != nil {
 			t.Fatal(err)

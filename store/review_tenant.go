@@ -7,10 +7,10 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// EnsureReviewTenant prepares the App Store review environment (A4) in one
-// transaction: the tenant with this slug (created, or renamed to name), its
-// two default rooms when missing, and the NasDevice of callerIP pointed at
-// it. It returns the tenant and its rooms.
+// EnsureReviewTenant prepares the App Store review environment (GET
+// /api/tenants/setup-review) in one transaction: the tenant with this slug
+// (created, or renamed to name), its two default rooms when missing, and the
+// NasDevice of callerIP pointed at it. It returns the tenant and its rooms.
 func (db *DB) EnsureReviewTenant(ctx context.Context, name, slug, callerIP string) (Tenant, []Room, error) {
 	var t Tenant
 	var rooms []Room

@@ -108,3 +108,56 @@ func (db *DB) DeleteSessionsByUser(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+
+// SessionConnect is SessionByToken with ConnectState in the same query, so
+// that a socket authenticating with a session costs one round trip: the
+// session and its user, the rooms of every tenant where the user is a
+// member, and whom the user blocked (both ordered as ConnectState orders
+// them). One row comes back per room and per blocked user, each repeating
+// the session and user, or one row when there is neither. Each branch finds
+// its user through the token's index (a join on the outer user would scan
+// every membership and room first).
+func (db *DB) SessionConnect(ctx context.Context, token string) (SessionUser, ConnectInfo, error) {
+	var rows []struct {
+		SessionUser
+		Kind sql.NullInt64  `db:"kind"`
+		ID   sql.NullString `db:"xid"`
+	}
+	err := db.hotSelect(ctx, &rows, `
+		SELECT s."id" "s.id", s."userId" "s.userId", s."token" "s.token", s."expiresAt" "s.expiresAt",
+		       s."ipAddress" "s.ipAddress", s."userAgent" "s.userAgent", s."createdAt" "s.createdAt",
+		       s."updatedAt" "s.updatedAt",
+		       u."id" "u.id", u."name" "u.name", u."email" "u.email", u."emailVerified" "u.emailVerified",
+		       u."image" "u.image", u."phoneNumber" "u.phoneNumber", u."gender" "u.gender",
+		       u."status" "u.status", u."isAnonymous" "u.isAnonymous", u."role" "u.role",
+		       u."createdAt" "u.createdAt", u."updatedAt" "u.updatedAt",
+		       x."kind" "kind", x."id" "xid"
+		FROM "session" s JOIN "user" u ON u."id" = s."userId"
+		LEFT JOIN (
+		  SELECT 0 AS "kind", r."id" AS "id", r."tenantId" AS "k1", r."createdAt" AS "k2", r."id" AS "k3"
+		  FROM "Room" r JOIN "TenantMember" m ON m."tenantId" = r."tenantId"
+		  WHERE m."userId" = (SELECT "userId" FROM "session" WHERE "token" = $1)
+		  UNION ALL
+		  SELECT 1, b."blockedId", '', b."createdAt", b."id" FROM "BlockedUser" b
+		  WHERE b."userId" = (SELECT "userId" FROM "session" WHERE "token" = $1)
+		) x ON 1 = 1
+		WHERE s."token" = $1
+		ORDER BY x."kind", x."k1", x."k2", x."k3"`, token)
+	if err != nil {
+		return SessionUser{}, ConnectInfo{}, fmt.Errorf("store: session connect: %w", err)
+	}
+	if len(rows) == 0 {
+		return SessionUser{}, ConnectInfo{}, fmt.Errorf("store: session connect: %w", ErrNotFound)
+	}
+	st := ConnectInfo{Rooms: []string{}, Blocked: []string{}}
+	for _, r := range rows {
+		switch {
+		case !r.Kind.Valid:
+		case r.Kind.Int64 == 0:
+			st.Rooms = append(st.Rooms, r.ID.String)
+		default:
+			st.Blocked = append(st.Blocked, r.ID.String)
+		}
+	}
+	return rows[0].SessionUser, st, nil
+}

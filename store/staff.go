@@ -39,21 +39,3 @@ func (db *DB) OldestRegisteredUser(ctx context.Context) (User, error) {
 	}
 	return u, nil
 }
-
-// TenantGrant is what a user's "TenantMember" row grants in one tenant.
-type TenantGrant struct {
-	Role        string `db:"role"`
-	CanModerate bool   `db:"canModerate"`
-}
-
-// TenantGrantOf loads userID's membership in tenantID; ErrNotFound when the
-// user is not a member.
-func (db *DB) TenantGrantOf(ctx context.Context, tenantID, userID string) (TenantGrant, error) {
-	var g TenantGrant
-	err := db.db.GetContext(ctx, &g, `SELECT "role", "canModerate" FROM "TenantMember"
-		WHERE "tenantId" = $1 AND "userId" = $2`, tenantID, userID)
-	if err != nil {
-		return TenantGrant{}, notFound("store: tenant grant", err)
-	}
-	return g, nil
-}

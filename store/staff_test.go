@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"chatd"
 	"chatd/store"
 	"chatd/store/storetest"
 )
@@ -29,12 +30,15 @@ func testTenantStaffAndGrants(t *testing.T, d storetest.Dialect) {
 	if want := "OWNER:Alice ADMIN:Admin MODERATOR:Mod STAFF:Bob"; join(roles) != want {
 		t.Fatalf("staff %q, want %q", join(roles), want)
 	}
-	g, err := db.TenantGrantOf(ctx, tenant, "b0b00000-0000-4000-8000-000000000005")
-	if err != nil || g.Role != "STAFF" || !g.CanModerate {
+	g, err := db.TenantGrant(ctx, "b0b00000-0000-4000-8000-000000000005", tenant)
+	if err != nil || !g.Member || g.Role != "STAFF" || !g.CanModerate || g.UserRole != "USER" {
 		t.Fatalf("grant %+v %v", g, err)
 	}
-	if _, err := db.TenantGrantOf(ctx, tenant, "e0e00000-0000-4000-8000-000000000004"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("non-member: %v", err)
+	if g, err := db.TenantGrant(ctx, "e0e00000-0000-4000-8000-000000000004", tenant); err != nil || g.Member || g.Role != "" {
+		t.Fatalf("non-member: %+v %v", g, err)
+	}
+	if g, err := db.TenantGrant(ctx, "no-such-user", tenant); err != nil || g != (chatd.Grant{}) {
+		t.Fatalf("unknown user: %+v %v", g, err)
 	}
 	u, err := db.OldestRegisteredUser(ctx)
 	if err != nil || u.Name.String != "Alice" {

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"chatd/server"
 	"chatd/store"
 )
 
@@ -47,7 +50,8 @@ type Config struct {
 	TenantCacheTTL   time.Duration // how long a cached tenant or room list is trusted without an invalidation
 	GuestSweepAge    time.Duration // unused guests older than this are deleted; 0 = never
 	ShutdownTimeout  time.Duration
-	HTTP             HTTPLimits // HTTP_*: what every listener allows one connection
+	HTTP             HTTPLimits          // HTTP_*: what every listener allows one connection
+	Sockets          server.SocketLimits // SOCKET_*: handshakes and sessions per client IP (socketLimits)
 }
 
 // HTTPLimits are the listeners' http.Server limits; each is configurable
@@ -123,6 +127,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxHeaderBytes:    e.integer("HTTP_MAX_HEADER_BYTES", 64<<10),
 		},
 	}
+	c.Sockets = socketLimits(&e)
 	e.require(c.HTTP.MaxHeaderBytes >= 4<<10, "HTTP_MAX_HEADER_BYTES must be at least 4096 (a session cookie and its cache need that much)")
 	c.NativeIDFallback = nativeIDFallback(&e, c.StrictAuth)
 	c.BetterAuthURL = strings.TrimRight(e.str("BETTER_AUTH_URL", c.PublicServerURL), "/")
@@ -150,6 +155,55 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(e.errs...)
+}
+
+// The socket limits per client IP, sized for the product's key scenario: a
+// venue of 1,000 phones behind one NAT address reconnecting at once after a
+// Wi-Fi blip (docs/operations.md#socket-limits gives the reasoning).
+const (
+	// defaultSocketBurst absorbs the whole venue reconnecting within one
+	// second (the clients' first retry comes 0.5–1.5 s after the drop).
+	defaultSocketBurst = 1000
+	// defaultSocketRate is 3× a busy venue's steady reconnects (one per
+	// phone and minute: 17/s) and refills the bucket from empty in 20 s.
+	defaultSocketRate = 50
+	// defaultSocketsPerIP is 1,000 phones × 2 (after a blip each old
+	// session lingers up to the ping interval + timeout, 15 s, beside the
+	// new one), plus 25 % for phones with a second tab or device.
+	defaultSocketsPerIP = 2500
+)
+
+// defaultSocketExempt is the host itself: a loopback client that is not
+// behind a trusted proxy is chatd's own host or a local proxy not listed
+// in TRUSTED_PROXIES, and limiting it would limit every client behind it.
+var defaultSocketExempt = []string{"127.0.0.0/8", "::1/128"}
+
+// socketLimits reads SOCKET_HANDSHAKE_RATE (per second, decimals allowed;
+// 0 = none), SOCKET_HANDSHAKE_BURST, SOCKET_MAX_PER_IP (0 = none) and
+// SOCKET_LIMIT_EXEMPT (IPs or CIDRs; "none" exempts nothing).
+func socketLimits(e *envReader) server.SocketLimits {
+	l := server.SocketLimits{
+		Rate:         e.decimal("SOCKET_HANDSHAKE_RATE", defaultSocketRate),
+		Burst:        e.integer("SOCKET_HANDSHAKE_BURST", defaultSocketBurst),
+		MaxPerClient: e.integer("SOCKET_MAX_PER_IP", defaultSocketsPerIP),
+		Exempt:       e.list("SOCKET_LIMIT_EXEMPT"),
+	}
+	e.require(l.Rate >= 0, "SOCKET_HANDSHAKE_RATE must not be negative")
+	e.require(l.Rate == 0 || l.Burst >= 1, "SOCKET_HANDSHAKE_BURST must be at least 1")
+	e.require(l.MaxPerClient >= 0, "SOCKET_MAX_PER_IP must not be negative")
+	for _, x := range l.Exempt {
+		_, errPrefix := netip.ParsePrefix(x)
+		_, errAddr := netip.ParseAddr(x)
+		e.require(errPrefix == nil || errAddr == nil || strings.EqualFold(x, "none"),
+			fmt.Sprintf("SOCKET_LIMIT_EXEMPT entries must be IPs or CIDRs, got %q", x))
+	}
+	switch {
+	case l.Exempt == nil:
+		l.Exempt = defaultSocketExempt
+	case len(l.Exempt) == 1 && strings.EqualFold(l.Exempt[0], "none"):
+		l.Exempt = []string{}
+	}
+	return l
 }
 
 // nativeIDFallback reads NATIVE_ID_FALLBACK: member unless STRICT_AUTH,
@@ -206,6 +260,19 @@ func (e *envReader) integer(name string, def int) int {
 		return def
 	}
 	return n
+}
+
+func (e *envReader) decimal(name string, def float64) float64 {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		e.errs = append(e.errs, fmt.Errorf("%s must be a number, got %q", name, v))
+		return def
+	}
+	return f
 }
 
 func (e *envReader) port(name string, def int) int {

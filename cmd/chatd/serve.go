@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"chatd/auth"
@@ -151,13 +152,20 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The one registry /metrics serves (METRICS_ADDR): the gateway registers
+	// the Redis adapter's series on it, newMetrics the rest.
+	registry := prometheus.NewRegistry()
+	admission, err := server.NewSocketAdmission(cfg.Sockets, allowList.ClientIP, time.Now, logger)
+	if err != nil {
+		return err
+	}
 	sockets, err := socketio.New(socketio.Config{
 		RedisURL:    cfg.RedisURL,
 		RedisPrefix: cfg.RedisPrefix,
 		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
 			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins,
 			TenantCacheTTL: cfg.TenantCacheTTL, GuestSweepAge: cfg.GuestSweepAge, GuestIDKey: []byte(cfg.BetterAuthSecret)},
-	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Logger: logger})
+	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Metrics: registry, Admission: admission, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -169,7 +177,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	defer context.AfterFunc(ctx, func() { sockets.Close(); stopListening() })()
-	registry, httpMetrics, err := newMetrics(sockets, sockets.Chat().NativeFallbacks)
+	httpMetrics, err := newMetrics(registry, sockets, sockets.Chat().NativeFallbacks, admission)
 	if err != nil {
 		return err
 	}

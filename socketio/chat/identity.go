@@ -113,7 +113,7 @@ func (s *Service) authenticateToken(ctx context.Context, token string, tenantID 
 	if s.sessions == nil {
 		return Identity{}, ErrInvalidSession // no resolver: no token can be checked
 	}
-	su, err := s.sessions.Resolve(ctx, token)
+	su, staff, err := s.resolveConnect(ctx, token)
 	if chatd.ErrorCode(err) == chatd.EUNAUTHORIZED {
 		return Identity{}, ErrInvalidSession
 	} else if err != nil {
@@ -124,8 +124,28 @@ func (s *Service) authenticateToken(ctx context.Context, token string, tenantID 
 	if su.User.Name.Valid && su.User.Name.String != "" {
 		alias = su.User.Name.String
 	}
-	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID, row: rowOf(su.User),
+	return Identity{UserID: su.User.ID, Alias: alias, TenantID: tenantID, row: rowOf(su.User), staff: staff,
 		Session: SessionRef{ID: su.Session.ID, ExpiresAt: su.Session.ExpiresAt, token: token}}, nil
+}
+
+// resolveConnect resolves a handshake's token, reading the user's staff
+// rooms and blocks in the same query when the resolver can (staff is nil
+// when it cannot: Connected then reads them).
+func (s *Service) resolveConnect(ctx context.Context, token string) (store.SessionUser, *store.ConnectInfo, error) {
+	r, ok := s.sessions.(connectResolver)
+	if !ok {
+		su, err := s.sessions.Resolve(ctx, token)
+		return su, nil, err
+	}
+	var staff *store.ConnectInfo
+	su, err := r.ResolveWith(ctx, func(ctx context.Context, token string) (store.SessionUser, error) {
+		su, info, err := s.store.SessionConnect(ctx, token)
+		if err == nil {
+			staff = &info
+		}
+		return su, err
+	}, token)
+	return su, staff, err
 }
 
 // tenantIDBySlug is the id of the tenant the handshake names, or nil.
@@ -165,10 +185,15 @@ func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
 	if id.Anonymous || id.MemberOnly {
 		return
 	}
-	rooms, blocked, err := s.store.ConnectState(ctx, id.UserID)
-	if err != nil {
-		s.log.Error("member rooms lookup failed", slog.String("user_id", id.UserID), slog.String("error", err.Error()))
-		return
+	var rooms, blocked []string
+	if id.staff != nil {
+		rooms, blocked = id.staff.Rooms, id.staff.Blocked
+	} else {
+		var err error
+		if rooms, blocked, err = s.store.ConnectState(ctx, id.UserID); err != nil {
+			s.log.Error("member rooms lookup failed", slog.String("user_id", id.UserID), slog.String("error", err.Error()))
+			return
+		}
 	}
 	sock.blocked, sock.blockedFresh = blocked, true
 	if len(rooms) > 0 {

@@ -91,8 +91,8 @@ func TestAuthenticate(t *testing.T) {
 			if (got.Session.ID != "") == got.Anonymous {
 				t.Fatalf("session %+v bound to a socket with anonymous=%v", got.Session, got.Anonymous)
 			}
-			got.Session = SessionRef{}      // a session user's socket is bound to its session (sessions_test.go)
-			got.row, got.blocked = nil, nil // what the rules keep for later, checked by the join tests
+			got.Session = SessionRef{}                      // a session user's socket is bound to its session (sessions_test.go)
+			got.row, got.blocked, got.staff = nil, nil, nil // what the rules keep for later, checked by the join tests
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("identity = %+v (tenant %v), want %+v", got, got.TenantID, tt.want)
 			}

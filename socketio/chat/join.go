@@ -42,7 +42,7 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	sentAlias := stringField(user, "alias")
 	shown, profile, err := joinUser(user, sock.id.UserID, SanitizeAlias(sentAlias, sock.conn.ID()))
 	if err != nil {
-		emitError(sock.conn, "Invalid payload")
+		emitError(sock.conn, chatd.ErrInvalidPayload)
 		return
 	}
 	rooms, err := s.roomIDs(ctx, tenant.ID)
@@ -104,7 +104,7 @@ func (s *Service) joinTarget(ctx context.Context, sock *socketState, payload any
 		return store.Tenant{}, nil, false
 	}
 	if id, _ := user["id"].(string); id != sock.id.UserID {
-		emitError(sock.conn, "Forbidden")
+		emitError(sock.conn, chatd.ErrNotActingUser) // the socket acts only for its own user
 		return store.Tenant{}, nil, false
 	}
 	return tenant, user, true

@@ -55,16 +55,16 @@ func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload an
 	}
 	m, ok := checkOutgoing(p)
 	if !ok {
-		emitError(sock.conn, "Invalid payload")
+		emitError(sock.conn, chatd.ErrInvalidPayload)
 		return
 	}
 	if wait := s.takeSlot(sock); wait > 0 {
 		sock.conn.Emit("rateLimited", map[string]any{"retryAfter": wait.Milliseconds()})
 		return
 	}
-	if refusal, ok := s.vet(ctx, sock, &m); !ok {
-		if refusal != "" {
-			emitError(sock.conn, refusal)
+	if err := s.vet(ctx, sock, &m); err != nil {
+		if err != errDropped {
+			emitError(sock.conn, err)
 		}
 		return
 	}
@@ -74,31 +74,35 @@ func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload an
 	}
 }
 
+// errDropped is vet's answer for a message that is dropped without a word
+// (nothing left after cleaning), as the original did.
+var errDropped = errors.New("chat: message dropped")
+
 // vet applies the rules after the rate limit, in the original's order:
 // announcement rooms, sanitising (empty is dropped silently), then the
-// deliberate checks on sender and room. It returns the error to send, or
-// ok.
-func (s *Service) vet(ctx context.Context, sock *socketState, m *outgoing) (refusal string, ok bool) {
+// deliberate checks on sender and room. It returns the error to send,
+// errDropped to drop the message silently, or nil.
+func (s *Service) vet(ctx context.Context, sock *socketState, m *outgoing) error {
 	room, err := s.room(ctx, sock.tenant.ID, m.roomID)
 	if err != nil {
 		s.log.Error("send rooms lookup failed", slog.String("error", err.Error()))
-		return "message not saved", false
+		return chatd.ErrMessageNotSaved
 	}
-	if room != nil && room.Type == store.RoomTypeAnnouncement && (sock.id.MemberOnly || !s.canModerate(ctx, sock.id.UserID, sock.tenant.ID)) {
-		return "Only admins can post in this room", false
+	if room != nil && room.Type == store.RoomTypeAnnouncement && !s.mayModerate(ctx, sock) {
+		return chatd.ErrAnnouncementOff
 	}
 	m.text = trimJS(tagPattern.ReplaceAllString(m.text, ""))
 	switch {
 	case m.text == "" && m.imageURL == "":
-		return "", false
+		return errDropped
 	case utf8.RuneCountInString(m.text) > maxText:
-		return "Message too long", false
-	case m.senderID != sock.id.UserID:
-		return "Forbidden", false
+		return chatd.ErrMessageTooLong
+	case m.senderID != sock.id.UserID: // the socket acts only for its own user
+		return chatd.ErrNotActingUser
 	case m.roomID != "" && room == nil:
 		// Not a room of the joined tenant: it cannot be stored there (the
 		// original failed on the foreign key the same way).
-		return "message not saved", false
+		return chatd.ErrMessageNotSaved
 	}
 	return s.vetRecipient(ctx, m.recipientID)
 }
@@ -106,18 +110,18 @@ func (s *Service) vet(ctx context.Context, sock *socketState, m *outgoing) (refu
 // vetRecipient requires a private message's recipient to be a user: the
 // message goes to the room named by recipientId, which must never be a
 // chat room or a tenant's lobby.
-func (s *Service) vetRecipient(ctx context.Context, recipientID string) (string, bool) {
+func (s *Service) vetRecipient(ctx context.Context, recipientID string) error {
 	if recipientID == "" {
-		return "", true
+		return nil
 	}
 	_, err := s.store.UserByID(ctx, recipientID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "message not saved", false
+		return chatd.ErrMessageNotSaved
 	} else if err != nil {
 		s.log.Error("recipient lookup failed", slog.String("error", err.Error()))
-		return "message not saved", false
+		return chatd.ErrMessageNotSaved
 	}
-	return "", true
+	return nil
 }
 
 // checkOutgoing checks types and sizes; anything off makes the whole
@@ -210,12 +214,18 @@ func (s *Service) room(ctx context.Context, tenantID, id string) (*store.Room, e
 	return nil, nil
 }
 
-func (s *Service) canModerate(ctx context.Context, userID, tenantID string) bool {
-	ok, err := s.store.CanModerate(ctx, userID, tenantID)
+// mayModerate is chatd.MayModerate for the socket's user in its joined
+// tenant; a failed lookup is "no".
+func (s *Service) mayModerate(ctx context.Context, sock *socketState) bool {
+	if sock.id.MemberOnly {
+		return false // no query: the answer is no whatever the grant
+	}
+	g, err := s.store.TenantGrant(ctx, sock.id.UserID, sock.tenant.ID)
 	if err != nil {
 		s.log.Error("moderation check failed", slog.String("error", err.Error()))
+		return false
 	}
-	return ok
+	return chatd.MayModerate(g, sock.id.MemberOnly)
 }
 
 // persist stores the message before anyone hears of it: it is written
@@ -224,7 +234,7 @@ func (s *Service) canModerate(ctx context.Context, userID, tenantID string) bool
 // client retry); any other failure tells the sender.
 func (s *Service) persist(ctx context.Context, sock *socketState, m *outgoing, now time.Time) bool {
 	if !s.ensureRow(ctx, sock) {
-		emitError(sock.conn, "message not saved")
+		emitError(sock.conn, chatd.ErrMessageNotSaved)
 		return false
 	}
 	gender := m.gender
@@ -247,7 +257,7 @@ func (s *Service) persist(ctx context.Context, sock *socketState, m *outgoing, n
 		return false
 	} else if err != nil {
 		s.log.Error("message not saved", slog.String("message_id", m.id), slog.String("error", err.Error()))
-		emitError(sock.conn, "message not saved")
+		emitError(sock.conn, chatd.ErrMessageNotSaved)
 		return false
 	}
 	return true

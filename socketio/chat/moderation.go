@@ -12,11 +12,6 @@ import (
 	"chatd/store"
 )
 
-// ErrNotModerator is DeleteMessage's answer to a user who may not moderate
-// the tenant (or a tenant that does not exist). Its message is what the
-// socket sends; the HTTP route maps it to its own 403 body.
-var ErrNotModerator = chatd.Errorf(chatd.EFORBIDDEN, "Unauthorized")
-
 // Limits on reportUser.
 const (
 	maxReasonLen  = 500      // runes
@@ -38,17 +33,17 @@ func (s *Service) DeleteMessage(ctx context.Context, userID, tenantSlug, message
 func (s *Service) RemoveMessage(ctx context.Context, userID, tenantSlug, messageID, roomID string) (bool, error) {
 	tenant, err := s.tenants.bySlug(ctx, tenantSlug)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, ErrNotModerator
+		return false, chatd.ErrNotModerator
 	} else if err != nil {
 		return false, err
 	}
-	ok, err := s.store.CanModerate(ctx, userID, tenant.ID)
+	g, err := s.store.TenantGrant(ctx, userID, tenant.ID)
 	if err != nil {
 		return false, err
-	} else if !ok {
-		return false, ErrNotModerator
+	} else if !g.Moderator() { // access.go
+		return false, chatd.ErrNotModerator
 	}
-	deleted, err := s.store.DeleteMessage(ctx, messageID, tenant.ID)
+	deleted, err := s.store.DeleteMessage(ctx, tenant.ID, messageID)
 	if err != nil || !deleted {
 		return false, err
 	}
@@ -73,13 +68,13 @@ func (s *Service) deleteMessage(ctx context.Context, sock *socketState, payload 
 	if sock.tenant == nil || id == "" || len(id) > maxIDLen || (p["roomId"] != nil && (!roomOK || len(roomID) > maxIDLen)) {
 		return
 	}
-	if sock.id.MemberOnly { // bound without a credential: never a moderator (native.go)
-		emitError(sock.conn, "Unauthorized")
+	if sock.id.MemberOnly { // bound without a credential: never a moderator (chatd.MayModerate)
+		emitError(sock.conn, chatd.ErrNotModerator)
 		return
 	}
 	_, err := s.RemoveMessage(ctx, sock.id.UserID, sock.tenant.Slug, id, roomID)
-	if errors.Is(err, ErrNotModerator) {
-		emitError(sock.conn, "Unauthorized")
+	if errors.Is(err, chatd.ErrNotModerator) {
+		emitError(sock.conn, err)
 	} else if err != nil {
 		s.log.Error("delete message failed", slog.String("message_id", id), slog.String("error", err.Error()))
 	}
@@ -130,7 +125,7 @@ func (s *Service) reportUser(ctx context.Context, sock *socketState, payload any
 	details, detailsOK := p["details"].(string)
 	if utf8.RuneCountInString(reason) > maxReasonLen || (p["details"] != nil && !detailsOK) ||
 		utf8.RuneCountInString(details) > maxDetailsLen {
-		emitError(sock.conn, "Invalid payload")
+		emitError(sock.conn, chatd.ErrInvalidPayload)
 		return
 	}
 	r := store.Report{ReporterID: sock.id.UserID, AccusedID: accused, Reason: reason,
@@ -138,7 +133,7 @@ func (s *Service) reportUser(ctx context.Context, sock *socketState, payload any
 	if c, ok := p["context"]; ok && c != nil {
 		raw, err := json.Marshal(c)
 		if err != nil || len(raw) > maxContextLen {
-			emitError(sock.conn, "Invalid payload")
+			emitError(sock.conn, chatd.ErrInvalidPayload)
 			return
 		}
 		r.Context = store.NullJSON{JSON: raw, Valid: true}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"chatd"
 	"context"
 	"errors"
 	"reflect"
@@ -95,9 +96,9 @@ func TestRemoveMessageTenantScope(t *testing.T) {
 		err                  error
 	}{
 		{"moderator of demo, message of other", modID, "demo", "other-msg", false, nil},
-		{"moderator of demo on other", modID, "other", "other-msg", false, ErrNotModerator},
-		{"staff without canModerate", aliceID, "other", "other-msg", false, ErrNotModerator},
-		{"unknown tenant", modID, "nope", "other-msg", false, ErrNotModerator},
+		{"moderator of demo on other", modID, "other", "other-msg", false, chatd.ErrNotModerator},
+		{"staff without canModerate", aliceID, "other", "other-msg", false, chatd.ErrNotModerator},
+		{"unknown tenant", modID, "nope", "other-msg", false, chatd.ErrNotModerator},
 		{"canModerate member", bobID, "other", "other-msg", true, nil},
 	}
 	for _, tt := range tests {

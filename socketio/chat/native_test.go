@@ -157,6 +157,6 @@ func TestNativeMemberIsNotAutoJoinedToStaffRooms(t *testing.T) {
 // the user row the join reuses.
 func withoutSession(id Identity) Identity {
 	id.Session = SessionRef{}
-	id.row, id.blocked = nil, nil // what the rules keep for the join, checked by the join tests
+	id.row, id.blocked, id.staff = nil, nil, nil // what the rules keep for the join, checked by the join tests
 	return id
 }

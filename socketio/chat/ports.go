@@ -5,6 +5,8 @@
 // a rule.
 package chat
 
+import "chatd/store"
+
 // Conn is one connected socket as the rules see it. The transport implements
 // it over the socket library.
 type Conn interface {
@@ -32,6 +34,14 @@ type Hub interface {
 	// one replaces the older unsent one. It returns once the frame is queued on
 	// every local socket of the room.
 	EmitLocalState(room, key, event string, payload any)
+}
+
+// multiStateHub is a Hub that sends one state frame to the sockets of
+// several rooms with one encoding. A storm's presence for the sockets that
+// joined in a window went out one EmitLocalState per socket, each encoding
+// the whole list again: a third of the join storm's CPU.
+type multiStateHub interface {
+	EmitLocalStateTo(rooms []string, key, event string, payload any)
 }
 
 // Handshake is what a socket presented when it connected: the token found in
@@ -72,4 +82,7 @@ type Identity struct {
 
 	row     *userRow // the user's profile as read at connect; nil: no row yet
 	blocked []string // a guest's blocked ids, read with its row
+	// staff is a session user's staff rooms and blocked ids, read with the
+	// session; nil: Connected reads them.
+	staff *store.ConnectInfo
 }

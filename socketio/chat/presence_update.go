@@ -156,8 +156,12 @@ func (s *Service) flushPresence(job presenceFlush) int {
 	if job.newcomers == nil {
 		s.hub.EmitLocalState("tenant:"+slug, presenceKey, "presenceUpdate", payload)
 	}
-	for _, socketID := range job.newcomers {
-		s.hub.EmitLocalState(socketID, presenceKey, "presenceUpdate", payload)
+	if h, ok := s.hub.(multiStateHub); ok && len(job.newcomers) > 1 {
+		h.EmitLocalStateTo(job.newcomers, presenceKey, "presenceUpdate", payload)
+	} else {
+		for _, socketID := range job.newcomers {
+			s.hub.EmitLocalState(socketID, presenceKey, "presenceUpdate", payload)
+		}
 	}
 	s.log.Debug("presence sent", slog.String("tenant_id", job.tenantID), slog.Int("entries", len(entries)),
 		slog.Int("bytes", len(payload)), slog.String("to", presenceAudience(job)))

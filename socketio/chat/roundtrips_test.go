@@ -66,6 +66,11 @@ func (c *countingStore) ConnectState(ctx context.Context, id string) ([]string, 
 	return c.Store.ConnectState(ctx, id)
 }
 
+func (c *countingStore) SessionConnect(ctx context.Context, token string) (store.SessionUser, store.ConnectInfo, error) {
+	c.note("SessionConnect")
+	return c.Store.SessionConnect(ctx, token)
+}
+
 func (c *countingStore) BlockedIDs(ctx context.Context, id string) ([]string, error) {
 	c.note("BlockedIDs")
 	return c.Store.BlockedIDs(ctx, id)
@@ -86,6 +91,13 @@ type countingResolver struct {
 func (r countingResolver) Resolve(ctx context.Context, candidates ...string) (store.SessionUser, error) {
 	r.store.note("SessionByToken")
 	return r.SessionResolver.Resolve(ctx, candidates...)
+}
+
+// ResolveWith passes the handshake's lookup through, so the store counts
+// it (SessionConnect).
+func (r countingResolver) ResolveWith(ctx context.Context, lookup func(context.Context, string) (store.SessionUser, error),
+	candidates ...string) (store.SessionUser, error) {
+	return r.SessionResolver.(connectResolver).ResolveWith(ctx, lookup, candidates...)
 }
 
 // TestRoundTrips pins the database round trips of a connect and a first
@@ -134,9 +146,9 @@ func TestRoundTrips(t *testing.T) {
 		{"returning guest, same profile", Handshake{UserID: bobID, UserAlias: "Bob", TenantSlug: "demo"}, "Bob",
 			"UserWithBlocked | SaveGuest BlockedIDs"},
 		{"session, same profile", Handshake{Token: aliceTok, TenantSlug: "demo"}, "Alice",
-			"SessionByToken ConnectState | SaveProfile BlockedIDs"},
+			"SessionConnect | SaveProfile BlockedIDs"},
 		{"session, new alias", Handshake{Token: modTok, TenantSlug: "demo"}, "Moderatore",
-			"SessionByToken ConnectState SaveProfile | SaveProfile BlockedIDs"},
+			"SessionConnect SaveProfile | SaveProfile BlockedIDs"},
 	}
 	// Bob's seed row was never written by a join: his first join marks it.
 	counted.take()

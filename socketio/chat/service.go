@@ -104,9 +104,10 @@ type Store interface {
 	SaveProfile(ctx context.Context, id string, p store.UserProfile) error
 	SweepGuests(ctx context.Context, createdBefore time.Time, limit int) (int, error)
 	ConnectState(ctx context.Context, userID string) (rooms, blocked []string, err error)
-	CanModerate(ctx context.Context, userID, tenantID string) (bool, error)
+	TenantGrant(ctx context.Context, userID, tenantID string) (chatd.Grant, error)
+	SessionConnect(ctx context.Context, token string) (store.SessionUser, store.ConnectInfo, error)
 	CreateMessages(ctx context.Context, msgs []store.Message) []error
-	DeleteMessage(ctx context.Context, id, tenantID string) (bool, error)
+	DeleteMessage(ctx context.Context, tenantID, id string) (bool, error)
 	BlockUser(ctx context.Context, userID, blockedID string) error
 	UnblockUser(ctx context.Context, userID, blockedID string) error
 	BlockedIDs(ctx context.Context, userID string) ([]string, error)
@@ -120,6 +121,14 @@ type Store interface {
 // EUNAUTHORIZED when no live session matches.
 type SessionResolver interface {
 	Resolve(ctx context.Context, candidates ...string) (store.SessionUser, error)
+}
+
+// connectResolver is a SessionResolver that can look a token up with
+// another query (*auth.Resolver): the handshake reads the session, its
+// user, staff rooms and blocks in one round trip (Store.SessionConnect).
+type connectResolver interface {
+	ResolveWith(ctx context.Context, lookup func(ctx context.Context, token string) (store.SessionUser, error),
+		candidates ...string) (store.SessionUser, error)
 }
 
 // Deps are the rules' collaborators.
@@ -264,7 +273,7 @@ func (s *Service) Handle(ctx context.Context, c Conn, event string, args []any) 
 	}
 	if !chatd.ValidTextIn(args) { // chatd's text rule (text.go), for every event at once
 		s.log.Debug("socket event refused: invalid text", slog.String("event", event), slog.String("socket_id", c.ID()))
-		emitError(c, chatd.ErrInvalidText.Message)
+		emitError(c, chatd.ErrInvalidText)
 		return
 	}
 	var payload any
@@ -321,9 +330,10 @@ func (s *Service) joinStamp() int64 {
 	return stamp
 }
 
-// emitError sends the client-safe error event to one socket.
-func emitError(c Conn, message string) {
-	c.Emit("error", map[string]any{"message": message})
+// emitError sends err as the "error" event to one socket, with its
+// client-safe message (chatd's errors.go and access.go hold the texts).
+func emitError(c Conn, err error) {
+	c.Emit("error", map[string]any{"message": chatd.ErrorMessage(err)})
 }
 
 // noHub is the Hub of a Service built without one (HTTP-only tests): every

@@ -20,11 +20,23 @@ type stormHub struct {
 
 func (h *stormHub) Emit(room, event string, payload any) { h.EmitLocalState(room, "", event, payload) }
 
-func (h *stormHub) EmitLocalState(room, _, event string, payload any) {
+func (h *stormHub) EmitLocalState(room, key, event string, payload any) {
+	h.EmitLocalStateTo([]string{room}, key, event, payload)
+}
+
+// EmitLocalStateTo is the engine's one-encoding send to several rooms (the
+// newcomers of a presence window): each socket in any of them gets it once.
+func (h *stormHub) EmitLocalStateTo(rooms []string, _, event string, payload any) {
 	h.mu.Lock()
-	targets := make([]*stormConn, 0, len(h.rooms[room]))
-	for c := range h.rooms[room] {
-		targets = append(targets, c)
+	seen := map[*stormConn]bool{}
+	var targets []*stormConn
+	for _, room := range rooms {
+		for c := range h.rooms[room] {
+			if !seen[c] {
+				seen[c] = true
+				targets = append(targets, c)
+			}
+		}
 	}
 	h.mu.Unlock()
 	for _, c := range targets {

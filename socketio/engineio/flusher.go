@@ -6,8 +6,8 @@ import (
 )
 
 // flusher writes the websocket sessions that have frames waiting, in
-// batches: at most one batch per interval, at once when it has been idle
-// longer than that. Under load every connection's frames of the last
+// batches: at most one batch per gap (the interval, longer under load), at
+// once when it has been idle longer than that. Under load every connection's frames of the last
 // interval leave in one writev, which is what makes a broadcast to a
 // thousand sockets cheap; when idle, a frame leaves at once. A connection
 // whose socket buffer is full is handed to a writer goroutine of its own,
@@ -24,6 +24,7 @@ type flusher struct {
 
 	// owned by the run goroutine
 	last  time.Time
+	took  time.Duration // how long the last batch took
 	spare []*wsConn
 	w     batchWriter
 }
@@ -64,7 +65,7 @@ func (f *flusher) run() {
 			f.flushAll()
 			return
 		}
-		if wait := f.interval - time.Since(f.last); wait > 0 {
+		if wait := f.gap() - time.Since(f.last); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
@@ -75,7 +76,16 @@ func (f *flusher) run() {
 		}
 		f.last = time.Now()
 		f.flushAll()
+		f.took = time.Since(f.last)
 	}
+}
+
+// gap is the time between the starts of two batches: the interval, or
+// under load four times what the last batch took (at most four intervals),
+// so that writing never takes more than about a quarter of the time and
+// each writev carries more frames as the load grows.
+func (f *flusher) gap() time.Duration {
+	return min(max(f.interval, 4*f.took), 4*f.interval)
 }
 
 // flushAll writes every connection scheduled so far.

@@ -4,39 +4,33 @@ import "time"
 
 // The heartbeat (Engine.IO v4): the server pings every PingInterval; the
 // client must answer within PingTimeout. A pong counts only as the answer
-// to a ping that is out, so unsolicited pongs keep nothing alive. One timer
-// per session serves both waits.
+// to a ping that is out, so unsolicited pongs keep nothing alive. The
+// server's schedule (schedule.go) serves both waits of every session.
 
 // maxDeadlineSlack is how much earlier than interval + timeout a request
 // already counts as late (see expired).
 const maxDeadlineSlack = 50 * time.Millisecond
 
-// armHeartbeat (re)starts the session's timer; s.mu is held.
+// armHeartbeat (re)schedules the session's heartbeat; s.mu is held.
 func (s *Session) armHeartbeat(after time.Duration) {
 	s.hbDue = time.Now().Add(after)
-	if s.hbTimer == nil {
-		s.hbTimer = time.AfterFunc(after, s.heartbeat)
-		return
-	}
-	s.hbTimer.Reset(after)
+	s.srv.beats.at(s, s.hbDue)
 }
 
-// stopHeartbeat stops the timer for good; s.mu is held.
+// stopHeartbeat stops the heartbeat for good; s.mu is held.
 func (s *Session) stopHeartbeat() {
-	if s.hbTimer != nil {
-		s.hbTimer.Stop()
-	}
 	s.hbDue = time.Time{}
 }
 
-// heartbeat runs when the timer fires: a ping is due, or the pong is late.
+// heartbeat runs when the schedule finds the entry for due due: a ping is
+// due, or the pong is late.
 // It also finds a session whose queue has waited too long for a transport
 // that does not take it (a poll that never comes).
-func (s *Session) heartbeat() {
+func (s *Session) heartbeat(due time.Time) {
 	now := time.Now()
 	s.mu.Lock()
-	if s.state != stateOpen || s.hbDue.IsZero() || now.Before(s.hbDue) {
-		s.mu.Unlock() // stopped, or re-armed while this run waited
+	if s.state != stateOpen || !s.hbDue.Equal(due) {
+		s.mu.Unlock() // stopped, or re-armed since this entry was scheduled
 		return
 	}
 	if s.awaiting {

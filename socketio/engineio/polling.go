@@ -136,18 +136,22 @@ func (s *Session) onPoll(w http.ResponseWriter, r *http.Request) {
 
 // awaitUpgrade holds a GET that arrives while the session is upgrading: the
 // upgrade packet may already be on the websocket, and once it is handled
-// this GET must be refused. It reports whether the session is still on
-// polling.
+// this GET must be refused. Once the probe is answered and nothing waits on
+// the websocket, no upgrade packet is coming first and the GET goes on at
+// once: the client is waiting for its noop to send the upgrade, and holding
+// the GET longer lets a ping due meanwhile take the noop's place (Node
+// answers such a GET within its 100 ms upgrade check). It reports whether
+// the session is still on polling.
 func (s *Session) awaitUpgrade() bool {
 	deadline := time.Now().Add(upgradeWait)
 	for {
 		s.mu.Lock()
-		upgrading, onWS := s.upgrading, s.ws != nil
+		upgrading, onWS, probe := s.upgrading, s.ws != nil, s.probe
 		s.mu.Unlock()
 		if onWS {
 			return false
 		}
-		if !upgrading || time.Now().After(deadline) {
+		if !upgrading || time.Now().After(deadline) || probe != nil && probe.quiet() {
 			return true
 		}
 		time.Sleep(2 * time.Millisecond)

@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,7 +81,7 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, tra
 
 // handshake opens a new session.
 func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket bool) {
-	s := &Session{id: NewID(), srv: srv, req: trimRequest(r)}
+	s := &Session{id: NewID(), srv: srv, hs: newHandshakeInfo(r)}
 	if a := srv.cfg.Admission; a != nil {
 		if err := a.Admit(r); err != nil {
 			writeJSONError(w, http.StatusTooManyRequests, errForbidden, "Too many requests")
@@ -115,7 +116,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket b
 		s.mu.Lock()
 		c.kick()
 		s.mu.Unlock()
-		go c.readLoop(first)
+		c.startReading(first)
 		return
 	}
 	s.onPoll(w, r)
@@ -156,7 +157,7 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	s.probe = c
 	s.mu.Unlock()
 	s.watchUpgrade(c)
-	go c.readLoop(buffered(rw.Reader))
+	c.startReading(buffered(rw.Reader))
 }
 
 // buffered returns r when it holds bytes the client sent right after its
@@ -209,23 +210,60 @@ func invalidHeader(v string) bool {
 
 // keptHeaders are the handshake headers a session keeps for the layers
 // above (the Socket.IO handshake, cookies, the client's address).
-var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "Referer",
+var keptHeaders = [...]string{"Cookie", "Origin", "User-Agent", "Referer",
 	"X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip", "Accept-Language"}
 
-// trimRequest keeps what a session needs of its handshake request, copied
-// so that nothing else of the request (its buffers, the other headers) is
-// pinned for the session's life: an idle session's memory is mostly this.
-func trimRequest(r *http.Request) *http.Request {
-	var h http.Header
-	for _, k := range keptHeaders {
-		if v := r.Header.Get(k); v != "" {
-			if h == nil {
-				h = make(http.Header, 2)
+// handshakeInfo is what a session keeps of its handshake request: the path,
+// query, host, remote address and kept headers, copied into one string so
+// that nothing else of the request (its buffers, the other headers) is
+// pinned for the session's life, and an idle session pays one small
+// allocation for it. Request rebuilds an *http.Request from it on demand.
+type handshakeInfo struct {
+	text string
+	ends [4 + len(keptHeaders)]uint32 // where each field ends in text
+	tls  *tls.ConnectionState
+}
+
+func newHandshakeInfo(r *http.Request) handshakeInfo {
+	var fields [4 + len(keptHeaders)]string
+	fields[0], fields[1], fields[2], fields[3] = r.URL.Path, r.URL.RawQuery, r.Host, r.RemoteAddr
+	n := len(fields[0]) + len(fields[1]) + len(fields[2]) + len(fields[3])
+	for i, k := range keptHeaders {
+		fields[4+i] = r.Header.Get(k)
+		n += len(fields[4+i])
+	}
+	h := handshakeInfo{tls: r.TLS}
+	var b strings.Builder
+	b.Grow(n)
+	for i, f := range fields {
+		b.WriteString(f)
+		h.ends[i] = uint32(b.Len())
+	}
+	h.text = b.String()
+	return h
+}
+
+func (h *handshakeInfo) field(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = h.ends[i-1]
+	}
+	return h.text[start:h.ends[i]]
+}
+
+// request is the handshake as an *http.Request with only the kept parts: its
+// method, URL, host, remote address and kept headers.
+func (h *handshakeInfo) request() *http.Request {
+	var hdr http.Header
+	for i, k := range keptHeaders {
+		if v := h.field(4 + i); v != "" {
+			if hdr == nil {
+				hdr = make(http.Header, 2)
 			}
-			h[k] = []string{strings.Clone(v)}
+			hdr[k] = []string{v}
 		}
 	}
-	u := &url.URL{Path: strings.Clone(r.URL.Path), RawQuery: strings.Clone(r.URL.RawQuery)}
-	return &http.Request{Method: http.MethodGet, URL: u, Header: h, Host: strings.Clone(r.Host),
-		RemoteAddr: strings.Clone(r.RemoteAddr), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, TLS: r.TLS}
+	u := &url.URL{Path: h.field(0), RawQuery: h.field(1)}
+	return &http.Request{Method: http.MethodGet, URL: u, Header: hdr, Host: h.field(2),
+		RemoteAddr: h.field(3), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, TLS: h.tls}
 }

@@ -132,6 +132,8 @@ type Server struct {
 	stats    Stats
 	flushers []*flusher
 	next     atomic.Uint32
+	poller   *poller // nil where epoll is not available
+	beats    *schedule
 }
 
 // NewServer returns a server handing its sessions to h.
@@ -144,6 +146,8 @@ func NewServer(cfg Config, h Handler) *Server {
 	}{cfg.PingInterval.Milliseconds(), cfg.PingTimeout.Milliseconds(), cfg.MaxPayload})
 	tail[0] = ','
 	srv := &Server{cfg: cfg, handler: h, log: cfg.Logger, open: tail, sessions: map[string]*Session{}}
+	srv.poller = newPoller()
+	srv.beats = newSchedule()
 	for range runtime.GOMAXPROCS(0) {
 		srv.flushers = append(srv.flushers, newFlusher(cfg.FlushInterval))
 	}
@@ -176,6 +180,10 @@ func (srv *Server) Close() {
 	for _, f := range srv.flushers {
 		f.close()
 	}
+	if srv.poller != nil {
+		srv.poller.close()
+	}
+	srv.beats.close()
 }
 
 // Sessions calls fn for every open session.

@@ -19,7 +19,7 @@ const (
 type Session struct {
 	id   string
 	srv  *Server
-	req  *http.Request // the handshake request, trimmed to what later layers read
+	hs   handshakeInfo // what later layers read of the handshake request
 	recv Receiver
 
 	mu        sync.Mutex
@@ -31,7 +31,6 @@ type Session struct {
 	poll      *pendingPoll  // the GET waiting for packets
 	posting   bool          // a POST is being read
 	polled    chan struct{} // closed when the next GET registers; made on demand
-	hbTimer   *time.Timer
 	hbDue     time.Time
 	awaiting  bool  // a ping is out and its pong not back
 	heard     int64 // unix nanoseconds of the handshake or the last pong
@@ -44,8 +43,8 @@ func (s *Session) ID() string { return s.id }
 
 // Request is the handshake request, trimmed to its method, URL, remote
 // address and the headers later layers read (cookies, origin, user agent,
-// forwarding headers).
-func (s *Session) Request() *http.Request { return s.req }
+// forwarding headers). It is rebuilt on every call: read it once.
+func (s *Session) Request() *http.Request { return s.hs.request() }
 
 // Transport names the current transport: "polling" or "websocket".
 func (s *Session) Transport() string {
@@ -61,17 +60,28 @@ func (s *Session) Transport() string {
 // reports false when the session is closed or was just closed as a slow
 // consumer.
 func (s *Session) Send(frames ...*Frame) bool {
-	return s.send("", frames)
+	return s.send(time.Now(), "", frames)
+}
+
+// SendAt is Send for a broadcast, with the time read once for all its
+// recipients: reading the clock costs more than the rest of queueing a
+// shared frame.
+func (s *Session) SendAt(now time.Time, frames ...*Frame) bool {
+	return s.send(now, "", frames)
 }
 
 // SendState queues f under a state key: if a frame with the same key is
 // still waiting, it is dropped and f takes the place at the end.
 func (s *Session) SendState(key string, f *Frame) bool {
-	return s.send(key, []*Frame{f})
+	return s.send(time.Now(), key, []*Frame{f})
 }
 
-func (s *Session) send(key string, frames []*Frame) bool {
-	now := time.Now()
+// SendStateAt is SendState for a broadcast (see SendAt).
+func (s *Session) SendStateAt(now time.Time, key string, f *Frame) bool {
+	return s.send(now, key, []*Frame{f})
+}
+
+func (s *Session) send(now time.Time, key string, frames []*Frame) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -183,7 +193,7 @@ func (s *Session) finishLinger() {
 
 func (s *Session) release() {
 	if a := s.srv.cfg.Admission; a != nil && s.admitted {
-		a.Released(s.req)
+		a.Released(s.hs.request())
 	}
 }
 

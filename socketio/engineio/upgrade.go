@@ -3,6 +3,7 @@ package engineio
 import (
 	"errors"
 	"io"
+	"syscall"
 	"time"
 )
 
@@ -41,11 +42,31 @@ func (s *Session) probed(c *wsConn) {
 		s.cancelUpgrade(c)
 		return
 	}
+	c.probed.Store(true)
 	s.mu.Lock()
 	if s.poll != nil {
 		s.poll.wake(pollNoop)
 	}
 	s.mu.Unlock()
+}
+
+// quiet reports whether a probed websocket has nothing from the client
+// waiting: its reader is parked without a buffer and the kernel holds no
+// unread byte. A client sends its upgrade packet before a GET that must
+// find the session upgraded, so a GET that finds the probe quiet has no
+// upgrade packet to wait for. False where it cannot tell (no descriptor).
+func (c *wsConn) quiet() bool {
+	if c.rc == nil || !c.probed.Load() || !c.parked.Load() {
+		return false
+	}
+	pending := true
+	err := c.rc.Control(func(fd uintptr) {
+		var b [1]byte
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		pending = err != syscall.EAGAIN // data, an end to report, or an error
+	})
+	// Parked still: the reader did not take bytes between the two looks.
+	return err == nil && !pending && c.parked.Load()
 }
 
 // completeUpgrade moves the session onto c: from now on its queue drains

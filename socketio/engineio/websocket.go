@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -16,14 +17,26 @@ import (
 )
 
 // wsConn is one websocket connection, the session's transport or a probe
-// for an upgrade. Its reader goroutine parks without a buffer while the
-// connection is idle; its writer goroutine runs only while frames wait.
+// for an upgrade. While it is idle it has no goroutine and no buffer: the
+// server's poller watches it and starts a reader when input comes
+// (readBurst); its writes leave from a flusher, or from a writer of its own
+// only while the socket does not take them.
 type wsConn struct {
 	s    *Session
 	conn net.Conn
 	rc   syscall.RawConn // nil when the connection has no descriptor (tests)
 
 	flusher *flusher
+	poller  *poller // nil: the connection reads with a goroutine of its own
+	pollKey uint64  // the poller's key for it; 0 until watched
+	// readMu is held by the one burst reading the connection: bursts run on
+	// different goroutines one after another, ordered by the kernel, which
+	// the race detector cannot see; the mutex makes the order explicit.
+	readMu sync.Mutex
+
+	// read without s.mu by a GET held during an upgrade (Session.awaitUpgrade)
+	parked atomic.Bool // the reader waits for data, holding none
+	probed atomic.Bool // the client's probe was answered
 
 	// guarded by s.mu
 	scheduled bool // waiting in its flusher's batch
@@ -37,9 +50,24 @@ func newWSConn(s *Session, conn net.Conn) *wsConn {
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
+			c.poller = s.srv.poller
 		}
 	}
 	return c
+}
+
+// startReading starts reading c: through the poller when there is one,
+// else with a goroutine that lives as long as the connection. first holds
+// what the HTTP server had already buffered (nil when nothing).
+func (c *wsConn) startReading(first *bufio.Reader) {
+	switch {
+	case c.poller == nil:
+		go c.readLoop(first)
+	case first != nil:
+		go c.readBurst(first)
+	case !c.poller.watch(c):
+		c.s.wsGone(c, net.ErrClosed)
+	}
 }
 
 var (
@@ -80,6 +108,9 @@ func (c *wsConn) closeAfterFlush(q *outQueue) {
 // closeNow closes the connection; the reader and writer stop on their own.
 func (c *wsConn) closeNow() {
 	c.closed = true
+	if c.poller != nil {
+		c.poller.forget(c)
+	}
 	_ = c.conn.Close()
 }
 
@@ -263,7 +294,10 @@ func (c *wsConn) readLoop(first *bufio.Reader) {
 	}
 	for {
 		if br == nil {
-			if err := c.waitReadable(); err != nil {
+			c.parked.Store(true)
+			err := c.waitReadable()
+			c.parked.Store(false)
+			if err != nil {
 				c.s.wsGone(c, err)
 				return
 			}
@@ -281,6 +315,55 @@ func (c *wsConn) readLoop(first *bufio.Reader) {
 			release()
 		}
 	}
+}
+
+// readBurst reads the messages that came on a watched connection, then
+// hands it back to the poller and ends: it runs only while there is input.
+// A message that arrives in parts is waited for here, as in readLoop.
+func (c *wsConn) readBurst(first *bufio.Reader) {
+	c.readMu.Lock()
+	br, pooled := first, false
+	if br == nil {
+		br, pooled = readerPool.Get().(*bufio.Reader), true
+		br.Reset(c.conn)
+	}
+	for {
+		op, data, err := c.readMessage(br)
+		if err != nil {
+			c.endBurst(br, pooled)
+			c.poller.forget(c)
+			c.s.wsGone(c, err)
+			return
+		}
+		c.s.onWSMessage(c, op, data)
+		if br.Buffered() == 0 && !c.readable() {
+			break
+		}
+	}
+	c.endBurst(br, pooled)
+	if !c.poller.watch(c) {
+		c.s.wsGone(c, net.ErrClosed)
+	}
+}
+
+func (c *wsConn) endBurst(br *bufio.Reader, pooled bool) {
+	if pooled {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}
+	c.readMu.Unlock()
+}
+
+// readable reports, without waiting, whether the connection has input (or
+// an end to report): it peeks one byte with MSG_PEEK.
+func (c *wsConn) readable() bool {
+	ready := true
+	_ = c.rc.Control(func(fd uintptr) {
+		var b [1]byte
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		ready = err != syscall.EAGAIN
+	})
+	return ready
 }
 
 // waitReadable parks until the connection has data (or an end to report),

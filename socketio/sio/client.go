@@ -3,6 +3,7 @@ package sio
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,12 +25,12 @@ type client struct {
 	attachBytes int
 
 	mu       sync.Mutex
-	drained  *sync.Cond
+	drained  *sync.Cond // made when a push first waits
 	jobs     []job
 	pending  int // bytes of received packets in jobs
 	running  bool
-	gone     bool // the session ended
-	sockets  map[string]*Socket
+	gone     bool      // the session ended
+	sockets  []*Socket // one per namespace joined (usually one): a slice costs less than a map
 	timer    *time.Timer
 	timedOut bool
 }
@@ -47,15 +48,14 @@ type job struct {
 
 func newClient(srv *Server, es *engineio.Session) *client {
 	c := &client{srv: srv, es: es}
-	c.drained = sync.NewCond(&c.mu)
 	c.timer = time.AfterFunc(srv.cfg.ConnectTimeout, func() { c.enqueue(job{run: c.connectTimeout}) })
 	return c
 }
 
 // Message implements engineio.Receiver: it queues the data for the
 // client's goroutine, which decodes it. Nothing is decoded here, on the
-// session's reader, so the reader's stack stays small: it is the one
-// goroutine an idle connection keeps.
+// session's reader, so the reader returns to waiting (or, on a websocket,
+// ends) at once.
 func (c *client) Message(data []byte, binary bool) {
 	c.push(job{raw: data, binary: binary, size: len(data)})
 }
@@ -101,19 +101,14 @@ func (c *client) decode(j *job) bool {
 	return true
 }
 
-func sizeOf(atts [][]byte) int {
-	n := 0
-	for _, a := range atts {
-		n += len(a)
-	}
-	return n
-}
-
 // push queues a received packet, waiting first while too much is pending
 // (the connection is then not read until the handlers catch up).
 func (c *client) push(j job) {
 	c.mu.Lock()
 	for c.pending > c.srv.cfg.MaxPendingBytes && !c.gone {
+		if c.drained == nil {
+			c.drained = sync.NewCond(&c.mu)
+		}
 		c.drained.Wait()
 	}
 	c.pending += j.size
@@ -121,11 +116,18 @@ func (c *client) push(j job) {
 	c.enqueue(j)
 }
 
+// wakePushers wakes the pushes waiting for the handlers; c.mu is held.
+func (c *client) wakePushers() {
+	if c.drained != nil {
+		c.drained.Broadcast()
+	}
+}
+
 // Closed implements engineio.Receiver.
 func (c *client) Closed(reason string) {
 	c.mu.Lock()
 	c.gone = true
-	c.drained.Broadcast()
+	c.wakePushers()
 	c.mu.Unlock()
 	c.enqueue(job{run: func() {
 		c.partial, c.attachments = nil, nil
@@ -173,7 +175,7 @@ func (c *client) run() {
 		if j.size > 0 {
 			c.mu.Lock()
 			c.pending -= j.size
-			c.drained.Broadcast()
+			c.wakePushers()
 			c.mu.Unlock()
 		}
 	}
@@ -182,7 +184,7 @@ func (c *client) run() {
 // handle routes one packet as Node's Client.ondecoded does.
 func (c *client) handle(j job) {
 	h := j.h
-	s := c.sockets[h.nsp]
+	s := c.socketOf(h.nsp)
 	switch {
 	case s == nil && h.typ == PacketConnect:
 		c.connect(h)
@@ -216,11 +218,8 @@ func (c *client) connect(h header) {
 	if c.isGone() {
 		return // the connection ended while the middleware ran
 	}
-	if c.sockets == nil {
-		c.sockets = make(map[string]*Socket, 1)
-	}
-	c.sockets[h.nsp] = s
-	c.timer.Stop()
+	c.sockets = append(c.sockets, s)
+	c.stopTimer()
 	ns.add(s)
 	data, _ := json.Marshal(struct {
 		Sid string `json:"sid"`
@@ -240,6 +239,15 @@ func (c *client) write(p *Packet) {
 	c.es.Send(Frames(p)...)
 }
 
+// stopTimer stops the connect timeout and lets it go, so a connected client
+// does not keep it; on the client's goroutine.
+func (c *client) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
 // connectTimeout closes a connection that joined no namespace in time.
 func (c *client) connectTimeout() {
 	if len(c.sockets) == 0 {
@@ -257,16 +265,27 @@ func (c *client) forceClose() {
 
 // closeSockets disconnects every socket of the connection with reason.
 func (c *client) closeSockets(reason string) {
-	c.timer.Stop()
-	for _, s := range c.sockets {
+	c.stopTimer()
+	sockets := c.sockets
+	c.sockets = nil
+	for _, s := range sockets {
 		s.onClose(reason)
 	}
-	clear(c.sockets)
 }
 
 // remove forgets a socket that left its namespace.
 func (c *client) remove(s *Socket) {
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
+}
+
+// socketOf is the connection's socket in namespace nsp, nil when none.
+func (c *client) socketOf(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
