@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"chatd"
+	"chatd/ratelimit"
 	"chatd/store"
 )
 
@@ -40,13 +41,13 @@ type Biometric struct {
 	store BiometricStore
 	log   *slog.Logger
 	now   func() time.Time
-	perIP *RateLimiter
+	perIP *ratelimit.Window
 }
 
 // NewBiometric wires the flows with POST /api/auth/biometric/login's limit of
 // 10 logins per IP a minute.
 func NewBiometric(st BiometricStore, logger *slog.Logger, now func() time.Time) *Biometric {
-	return &Biometric{store: st, log: logger, now: now, perIP: NewRateLimiter(10, time.Minute)}
+	return &Biometric{store: st, log: logger, now: now, perIP: ratelimit.NewWindow(10, time.Minute)}
 }
 
 // HashBiometricToken is the stored form of a token: "h1:"+hex(SHA-256).
@@ -75,7 +76,7 @@ func (b *Biometric) Setup(ctx context.Context, userID, deviceID string) (string,
 // phone number or email, exactly) and returns the user to log in.
 func (b *Biometric) Login(ctx context.Context, token, identifier, deviceID, clientIP string) (store.User, error) {
 	if ok, wait := b.perIP.Allow(clientIP, b.now()); !ok {
-		return store.User{}, &RateLimitError{RetryAfter: retrySeconds(wait)}
+		return store.User{}, &RateLimitError{RetryAfter: ratelimit.RetrySeconds(wait)}
 	}
 	if token == "" || identifier == "" {
 		return store.User{}, ErrBiometricMissing

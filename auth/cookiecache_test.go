@@ -20,6 +20,7 @@ const (
 )
 
 func TestCookieCacheVector(t *testing.T) {
+	t.Parallel()
 	s := NewSigner(vectorSecret)
 	got := s.encodeCompact([]byte(vectorSessionData), vectorExpiresAt)
 	if got != vectorCacheCookie {
@@ -39,6 +40,7 @@ func TestCookieCacheVector(t *testing.T) {
 }
 
 func TestAppendJSString(t *testing.T) {
+	t.Parallel()
 	// Expected values are what Node's JSON.stringify prints.
 	tests := []struct{ in, want string }{
 		{`plain`, `"plain"`},
@@ -61,6 +63,7 @@ func testSessions(cfg Config) *Sessions {
 }
 
 func TestCacheCookiesRoundTrip(t *testing.T) {
+	t.Parallel()
 	m := testSessions(Config{CacheMaxAge: 300 * time.Second})
 	su := sampleSessionUser("Zoë \"<x>\"")
 	cookies := m.CacheCookies(su, false, []string{"better-auth.session_data.0", "other"})
@@ -81,6 +84,7 @@ func TestCacheCookiesRoundTrip(t *testing.T) {
 }
 
 func TestCacheCookiesChunksAndDontRemember(t *testing.T) {
+	t.Parallel()
 	m := testSessions(Config{CacheMaxAge: 300 * time.Second, SecureCookies: true})
 	su := sampleSessionUser(strings.Repeat("n", 5000))
 	cookies := m.CacheCookies(su, true, []string{"__Secure-better-auth.session_data", "__Secure-better-auth.session_data.1", "__Secure-better-auth.session_data.7"})

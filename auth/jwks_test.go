@@ -63,6 +63,7 @@ func signToken(t *testing.T, key *rsa.PrivateKey, kid string, alg jose.Signature
 }
 
 func TestJWKSCache(t *testing.T) {
+	t.Parallel()
 	k1, k2 := rsaKey(t), rsaKey(t)
 	srv, fetches, rotate := jwksServer(t, "120", map[string]*rsa.PrivateKey{"k1": k1})
 	now := time.Now()
@@ -97,6 +98,7 @@ func TestJWKSCache(t *testing.T) {
 }
 
 func TestIDTokenVerify(t *testing.T) {
+	t.Parallel()
 	key, other := rsaKey(t), rsaKey(t)
 	srv, _, _ := jwksServer(t, "", map[string]*rsa.PrivateKey{"k1": key})
 	now := time.Now()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAnonymousLogin(t *testing.T) {
+	t.Parallel()
 	m, db, clk := newSessions(t)
 	l := auth.NewLogins(db, m)
 	ctx := context.Background()
@@ -38,6 +39,7 @@ func TestAnonymousLogin(t *testing.T) {
 }
 
 func TestEmailLoginAndLinking(t *testing.T) {
+	t.Parallel()
 	m, db, _ := newSessions(t)
 	l := auth.NewLogins(db, m)
 	ctx := context.Background()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestNativeOrigins(t *testing.T) {
+	t.Parallel()
 	n := auth.NewNativeOrigins([]string{" http://chat.app.local/ ", "*", "capacitor://localhost"})
 	tests := []struct {
 		origin string
@@ -44,6 +45,7 @@ func TestNativeOrigins(t *testing.T) {
 // BetterAuth's default when they are not (a browser drops SameSite=None
 // without Secure).
 func TestCrossSiteCookies(t *testing.T) {
+	t.Parallel()
 	signer := auth.NewSigner(secret)
 	secure := auth.NewSessions(nil, signer, time.Now, auth.Config{SecureCookies: true, CacheMaxAge: 300 * time.Second})
 	cross := secure.CrossSite()
@@ -81,6 +83,7 @@ func TestCrossSiteCookies(t *testing.T) {
 }
 
 func TestSignedCookie(t *testing.T) {
+	t.Parallel()
 	m := auth.NewSessions(nil, auth.NewSigner(secret), time.Now, auth.Config{})
 	if got := m.SignedCookie("better-auth.state", "abc123", 300*time.Second); got != "better-auth.state=abc123.Lf%2FiDiCQognAPZffIKp3%2B%2F1hOeMRiVyrI6h6AgUK%2Bok%3D; Max-Age=300; Path=/; HttpOnly; SameSite=Lax" {
 		t.Errorf("SignedCookie = %s", got)

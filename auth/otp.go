@@ -15,10 +15,12 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"chatd"
+	"chatd/ratelimit"
 	"chatd/store"
 )
 
@@ -83,22 +85,24 @@ type OTPConfig struct {
 
 // OTP runs POST /api/auth/otp/send and POST /api/auth/otp/verify.
 type OTP struct {
-	cfg           OTPConfig
-	store         OTPStore
-	sms           SMSSender
-	log           *slog.Logger
-	now           func() time.Time
-	phoneCooldown *RateLimiter
-	phoneHourly   *RateLimiter
-	ipHourly      *RateLimiter
+	cfg   OTPConfig
+	store OTPStore
+	sms   SMSSender
+	log   *slog.Logger
+	now   func() time.Time
+	// The three send limits, checked and counted together under sendMu.
+	sendMu        sync.Mutex
+	phoneCooldown *ratelimit.Window
+	phoneHourly   *ratelimit.Window
+	ipHourly      *ratelimit.Window
 }
 
 // NewOTP wires the OTP flows; now is the clock for expiry and limits.
 func NewOTP(cfg OTPConfig, st OTPStore, sms SMSSender, logger *slog.Logger, now func() time.Time) *OTP {
 	return &OTP{cfg: cfg, store: st, sms: sms, log: logger, now: now,
-		phoneCooldown: NewRateLimiter(1, cfg.PhoneCooldown),
-		phoneHourly:   NewRateLimiter(cfg.PhoneMaxPerHour, time.Hour),
-		ipHourly:      NewRateLimiter(cfg.IPMaxPerHour, time.Hour),
+		phoneCooldown: ratelimit.NewWindow(1, cfg.PhoneCooldown),
+		phoneHourly:   ratelimit.NewWindow(cfg.PhoneMaxPerHour, time.Hour),
+		ipHourly:      ratelimit.NewWindow(cfg.IPMaxPerHour, time.Hour),
 	}
 }
 
@@ -163,16 +167,11 @@ func (o *OTP) takeSendSlot(phone, ip string) error {
 	if o.cfg.DisableSendLimit {
 		return nil
 	}
-	now := o.now()
-	o.phoneCooldown.mu.Lock() // serialises the check-then-add across the three limiters
-	defer o.phoneCooldown.mu.Unlock()
-	wait := max(o.phoneCooldown.waitLocked(phone, now), o.phoneHourly.Wait(phone, now), o.ipHourly.Wait(ip, now))
-	if wait > 0 {
-		return &RateLimitError{RetryAfter: retrySeconds(wait)}
+	ok, wait := ratelimit.All(&o.sendMu, o.now(), ratelimit.Check{Limit: o.phoneCooldown, Key: phone},
+		ratelimit.Check{Limit: o.phoneHourly, Key: phone}, ratelimit.Check{Limit: o.ipHourly, Key: ip})
+	if !ok {
+		return &RateLimitError{RetryAfter: ratelimit.RetrySeconds(wait)}
 	}
-	o.phoneCooldown.addLocked(phone, now)
-	o.phoneHourly.Add(phone, now)
-	o.ipHourly.Add(ip, now)
 	return nil
 }
 

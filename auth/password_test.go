@@ -7,6 +7,7 @@ import (
 
 // Vectors from betterauth.md §6, verified by BetterAuth 1.4.18 and 1.7.25.
 func TestPasswordVectors(t *testing.T) {
+	t.Parallel()
 	const salt = "0123456789abcdef0123456789abcdef"
 	tests := []struct{ password, hash string }{
 		{"password123", salt + ":e8b256b6f9f4b1641136a66d4a26ba41a47b6c8c9bad6aa4145559ffda45ece1f0f16dec8482a3e5545feada0ba62f2b05eeb943b750c9396874e1762c78d27d"},
@@ -27,6 +28,7 @@ func TestPasswordVectors(t *testing.T) {
 }
 
 func TestHashPasswordRoundTrip(t *testing.T) {
+	t.Parallel()
 	// "ﬁ" (U+FB01) NFKC-normalises to "fi": both spellings are one password.
 	h, err := HashPassword("ﬁrst-password")
 	if err != nil {
@@ -46,6 +48,7 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 }
 
 func TestVerifyPasswordMalformed(t *testing.T) {
+	t.Parallel()
 	for _, h := range []string{"", "nocolon", ":" + strings.Repeat("0", 128), "00:zz", "00:" + strings.Repeat("0", 127)} {
 		if VerifyPassword(h, "password123") {
 			t.Errorf("VerifyPassword(%q) = true", h)

@@ -55,6 +55,7 @@ func createUser(t *testing.T, db *store.DB) store.User {
 var tokenRe = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 
 func TestCreateWritesBetterAuthRow(t *testing.T) {
+	t.Parallel()
 	m, db, clk := newSessions(t)
 	ctx := context.Background()
 	u := createUser(t, db)
@@ -80,6 +81,7 @@ func TestCreateWritesBetterAuthRow(t *testing.T) {
 }
 
 func TestGetRefreshesExpiresAndDeletes(t *testing.T) {
+	t.Parallel()
 	m, db, clk := newSessions(t)
 	ctx := context.Background()
 	u := createUser(t, db)
@@ -122,6 +124,7 @@ func TestGetRefreshesExpiresAndDeletes(t *testing.T) {
 }
 
 func TestCookies(t *testing.T) {
+	t.Parallel()
 	m, _, _ := newSessions(t)
 	const token = "abc123"
 	want := "better-auth.session_token=abc123.Lf%2FiDiCQognAPZffIKp3%2B%2F1hOeMRiVyrI6h6AgUK%2Bok%3D; Max-Age=2592000; Path=/; HttpOnly; SameSite=Lax"
@@ -155,6 +158,7 @@ func TestCookies(t *testing.T) {
 }
 
 func TestSecureCookiesRule(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		base, env string
 		want      bool

@@ -12,6 +12,7 @@ import (
 )
 
 func TestBulkGateSend(t *testing.T) {
+	t.Parallel()
 	var got map[string]any
 	var contentType string
 	reply := `{"data":{"status":"accepted","sms_id":"x"}}`
@@ -62,6 +63,7 @@ func TestBulkGateSend(t *testing.T) {
 }
 
 func TestSMSProviderSelection(t *testing.T) {
+	t.Parallel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, tc := range []struct {
 		name string

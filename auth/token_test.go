@@ -6,6 +6,7 @@ import "testing"
 const vectorSecret = "test-secret-at-least-32-characters-long"
 
 func TestSignerVectors(t *testing.T) {
+	t.Parallel()
 	s := NewSigner(vectorSecret)
 	tests := []struct{ value, sig, cookie string }{
 		{"abc123", "Lf/iDiCQognAPZffIKp3+/1hOeMRiVyrI6h6AgUK+ok=", "abc123.Lf%2FiDiCQognAPZffIKp3%2B%2F1hOeMRiVyrI6h6AgUK%2Bok%3D"},
@@ -28,6 +29,7 @@ func TestSignerVectors(t *testing.T) {
 }
 
 func TestTokenFromCandidate(t *testing.T) {
+	t.Parallel()
 	s := NewSigner(vectorSecret)
 	tests := []struct {
 		name, in, want string

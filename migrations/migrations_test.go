@@ -11,6 +11,7 @@ import (
 )
 
 func TestMigrateFreshDatabaseThenCheck(t *testing.T) {
+	t.Parallel()
 	raw := storetest.MustOpenSQL(t, storetest.NewDatabase(t))
 	ctx := context.Background()
 	res, err := migrations.Migrate(ctx, raw)
@@ -29,6 +30,7 @@ func TestMigrateFreshDatabaseThenCheck(t *testing.T) {
 }
 
 func TestPrismaManagedDatabaseIsOnlyChecked(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.NewDatabase(t)
 	raw := storetest.MustOpenSQL(t, dbURL)
 	storetest.LoadSQLFile(t, dbURL, "0001_prisma_schema.sql")
@@ -45,6 +47,7 @@ func TestPrismaManagedDatabaseIsOnlyChecked(t *testing.T) {
 }
 
 func TestCheckNamesWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.NewDatabase(t)
 	raw := storetest.MustOpenSQL(t, dbURL)
 	storetest.LoadSQLFile(t, dbURL, "0001_prisma_schema.sql")
@@ -67,6 +70,7 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 }
 
 func TestSQLiteMigrateFreshFileThenCheck(t *testing.T) {
+	t.Parallel()
 	raw := storetest.MustOpenSQL(t, "sqlite:"+filepath.Join(t.TempDir(), "chatd.db"))
 	ctx := context.Background()
 	res, err := migrations.Migrate(ctx, raw)
@@ -87,6 +91,7 @@ func TestSQLiteMigrateFreshFileThenCheck(t *testing.T) {
 // The embedded store's schema is the production schema in SQLite's types:
 // the same tables, the same columns, each of the type SQLiteType maps it to.
 func TestSQLiteSchemaMatchesPostgres(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg, err := migrations.Columns(ctx, storetest.MustOpenSQL(t, storetest.NewMigratedDatabase(t)))
 	if err != nil {

@@ -28,9 +28,15 @@ mkdir -p bin
 go build -race -o bin/chatd ./cmd/chatd
 export CHATD_BIN="$PWD/bin/chatd"
 
+# Before go test: TestRealClientSeesServerDisconnect drives the real
+# socket.io-client from compat/node_modules.
+step "npm ci (compat/)"
+(cd compat && npm ci --no-audit --no-fund --loglevel=error)
+
+# Tests marked parallel mostly wait on PostgreSQL and Redis, not the CPU:
+# more of them at once than the machine has cores.
 step "go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -parallel 8 ./...
 
 step "node suites (compat/)"
-(cd compat && npm ci --no-audit --no-fund --loglevel=error)
 node --test --test-concurrency=1 compat/test/

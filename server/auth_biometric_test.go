@@ -20,6 +20,7 @@ func setAlicePhone(t *testing.T, e *loginEnv) {
 }
 
 func TestBiometricSetupAndLogin(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	setAlicePhone(t, e)
 	setup := func(body string, headers map[string]string) *httptest.ResponseRecorder {
@@ -101,6 +102,7 @@ func TestBiometricSetupAndLogin(t *testing.T) {
 }
 
 func TestBiometricLoginErrors(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	setAlicePhone(t, e)
 	ctx := context.Background()
@@ -156,6 +158,7 @@ func TestBiometricLoginErrors(t *testing.T) {
 // refuse a foreign Origin when cookies come along; BetterAuth-style ones
 // also refuse a missing Origin then; Apple's form_post is exempt.
 func TestLoginOriginChecks(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	cookie := "better-auth.session_token=" + aliceToken
 	for _, tc := range []struct {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestBACode(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"Invalid callbackURL":                              "INVALID_CALLBACKURL",
 		"User already exists. Use another email.":          "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
@@ -23,6 +24,7 @@ func TestBACode(t *testing.T) {
 }
 
 func TestProfileFrom(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ body, code string }{
 		{`{"name":"Marco","gender":"male"}`, ""},
 		{`{"status":"here","image":null}`, ""},
@@ -57,6 +59,7 @@ func TestProfileFrom(t *testing.T) {
 }
 
 func TestDecodeBABody(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		contentType, body string
 		formOK            bool
@@ -87,6 +90,7 @@ func TestDecodeBABody(t *testing.T) {
 }
 
 func TestFixedWindow(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1000, 0)
 	f := &fixedWindow{max: 3, window: 10 * time.Second, now: func() time.Time { return now }, hits: map[string]*windowHits{}}
 	for i := range 3 {
@@ -109,6 +113,7 @@ func TestFixedWindow(t *testing.T) {
 }
 
 func TestSafeCallback(t *testing.T) {
+	t.Parallel()
 	o, err := NewOrigins([]string{"capacitor://localhost", "https://app.example.com"}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 // TestMembership walks §17's double lock through B6's bodies.
 func TestMembership(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	const target = "/api/auth/membership?tenantId=" + seedTenantID
 	storetest.Exec(t, e.dbURL, `UPDATE "Tenant" SET "bssid" = 'aa:bb:cc:dd:ee:ff', "staticIp" = '203.0.113.9' WHERE "id" = $1`, seedTenantID)

@@ -29,6 +29,7 @@ func assertSameSite(t *testing.T, what string, w *httptest.ResponseRecorder, sam
 // writes for a native app's request is cross-site (SameSite=None; Secure),
 // so the WebView keeps it and sends it back; the web app's stay Lax.
 func TestNativeOriginCookies(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{secure: true})
 	origin := func(o string) map[string]string { return map[string]string{"Origin": o} }
 	for _, tt := range []struct{ origin, sameSite string }{

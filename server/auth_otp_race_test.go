@@ -30,6 +30,7 @@ func (e *loginEnv) concurrently(n int, req apiReq) []*httptest.ResponseRecorder 
 // TestOTPConcurrentGuesses: parallel wrong guesses cannot share an attempt,
 // so five of them destroy the code, and a code logs in only once.
 func TestOTPConcurrentGuesses(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{otp: auth.OTPConfig{DisableSendLimit: true}})
 	const phone = "+393331230000"
 	e.do(postJSON("/api/auth/otp/send", `{"phone":"`+phone+`"}`))
@@ -71,6 +72,7 @@ func TestOTPConcurrentGuesses(t *testing.T) {
 // without an alias, which answers isNewUser and keeps the code, so every
 // guess that was compared shows as a 200: exactly five may.
 func TestOTPSixthGuessNeverCompared(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{otp: auth.OTPConfig{DisableSendLimit: true}})
 	const phone = "+393331230001"
 	e.do(postJSON("/api/auth/otp/send", `{"phone":"`+phone+`"}`))
@@ -98,6 +100,7 @@ func TestOTPSixthGuessNeverCompared(t *testing.T) {
 // TestSocialNativeConcurrentFirstLogin: parallel first logins of one Google
 // account end in one user, and every request logs in.
 func TestSocialNativeConcurrentFirstLogin(t *testing.T) {
+	t.Parallel()
 	e, idp := newSocialEnv(t)
 	token := idp.sign(googleClaims(e.clock.Now(), "g-race", "race@example.com"), nil, idp.kid)
 	for _, w := range e.concurrently(8, postJSON("/api/auth/social/native", nativeBody("google", token, ""))) {

@@ -152,6 +152,7 @@ func sessionCookieToken(t *testing.T, w *httptest.ResponseRecorder, wantMaxAge s
 const testPhone = "+393331234567"
 
 func TestOTPNewUserFlow(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	if w := e.do(postJSON("/api/auth/otp/send", `{"phone":"+39 333 123 4567"}`)); w.Code != 200 {
 		t.Fatalf("send: %d %s", w.Code, w.Body)
@@ -203,6 +204,7 @@ func TestOTPNewUserFlow(t *testing.T) {
 }
 
 func TestOTPErrors(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{otp: auth.OTPConfig{DisableSendLimit: true}})
 	verify := func(body string) *httptest.ResponseRecorder { return e.do(postJSON("/api/auth/otp/verify", body)) }
 	cases := []struct {
@@ -299,6 +301,7 @@ func TestOTPErrors(t *testing.T) {
 }
 
 func TestOTPSendLimits(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{otp: auth.OTPConfig{PhoneCooldown: time.Minute, PhoneMaxPerHour: 3, IPMaxPerHour: 5}})
 	send := func(phone string) *httptest.ResponseRecorder {
 		return e.do(postJSON("/api/auth/otp/send", `{"phone":"`+phone+`"}`))
@@ -345,6 +348,7 @@ func TestOTPSendLimits(t *testing.T) {
 // TestLoginsNotConfigured: a server built without a login method answers
 // its paths as unknown routes (404, empty under /api/auth/), never a crash.
 func TestLoginsNotConfigured(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	for _, target := range []string{"/api/auth/otp/send", "/api/auth/biometric/login", "/api/auth/social/native",
 		"/api/auth/passkey/verify-authentication"} {

@@ -26,6 +26,7 @@ func passkeyKeys(m map[string]any) []string {
 // TestPasskeyOptionsShape pins the options JSON to what @better-auth/passkey
 // 1.4.18 (simplewebauthn 13) sends, as recorded in betterauth.md.
 func TestPasskeyOptionsShape(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	a := newSoftAuthenticator(t)
 	token := e.freshSession(t, seedAlice)
@@ -74,6 +75,7 @@ func passkeyJSONBytes(t *testing.T, v any) []byte {
 
 // TestPasskeyValidation: refused bodies get better-call's VALIDATION_ERROR.
 func TestPasskeyValidation(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	token := e.freshSession(t, seedAlice)
 	h := map[string]string{"Authorization": "Bearer " + token, "Origin": localOrigin}
@@ -97,6 +99,7 @@ func TestPasskeyValidation(t *testing.T) {
 // TestPasskeySecureCookies: with __Secure- cookies the challenge cookie is
 // named and flagged like BetterAuth's, and only that name is read back.
 func TestPasskeySecureCookies(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{secure: true})
 	a := newSoftAuthenticator(t)
 	token := e.freshSession(t, seedAlice)

@@ -179,6 +179,7 @@ func (e *loginEnv) authenticate(t *testing.T, origin string, answer func(challen
 }
 
 func TestPasskeyRegisterAndSignIn(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	a := newSoftAuthenticator(t)
 	token := e.freshSession(t, seedAlice)
@@ -219,6 +220,7 @@ func TestPasskeyRegisterAndSignIn(t *testing.T) {
 }
 
 func TestPasskeyRejects(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	a := newSoftAuthenticator(t)
 	e.registerPasskey(t, a, e.freshSession(t, seedAlice), localOrigin, "localhost")
@@ -292,6 +294,7 @@ func TestPasskeyRejects(t *testing.T) {
 
 // TestPasskeyRelyingParty checks the RP id derived per request.
 func TestPasskeyRelyingParty(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	for _, tc := range []struct{ origin, rpID string }{
 		{"http://localhost:3000", "localhost"},
@@ -322,6 +325,7 @@ func TestPasskeyRelyingParty(t *testing.T) {
 // TestPasskeyFromBetterAuth signs in with a row written in BetterAuth's
 // format (as the old server stored it), then manages passkeys.
 func TestPasskeyFromBetterAuth(t *testing.T) {
+	t.Parallel()
 	e := newLoginEnv(t, loginOpts{})
 	a := newSoftAuthenticator(t)
 	a.handle = []byte("qxat34efoc0ldmp8r6yvmkkunsrgu0ev")

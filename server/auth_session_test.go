@@ -32,6 +32,7 @@ func cookieFrom(h http.Header, name string) string {
 }
 
 func TestAuthSessionLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t)
 	w := e.do(apiReq{method: "POST", target: "/api/auth/sign-in/anonymous"})
 	if w.Code != http.StatusOK {
@@ -76,6 +77,7 @@ func TestAuthSessionLifecycle(t *testing.T) {
 }
 
 func TestGetSessionSignedOut(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t)
 	tests := []struct {
 		name    string
@@ -107,6 +109,7 @@ func TestGetSessionSignedOut(t *testing.T) {
 }
 
 func TestEmailSignInCSRF(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t)
 	body := `{"email":"nobody@example.com","password":"password123"}`
 	tests := []struct {

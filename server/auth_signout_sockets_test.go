@@ -24,6 +24,7 @@ func (e *endedSessions) EndSession(_ context.Context, sessionID string) int {
 // TestSignOutEndsSessionSockets: sign-out and logout end the sockets of
 // every session they delete, named by the session's id (issue #10 item 4).
 func TestSignOutEndsSessionSockets(t *testing.T) {
+	t.Parallel()
 	ended := &endedSessions{}
 	e := newAPIEnv(t, func(cfg *Config, deps *Deps) {
 		authEnvDeps(cfg, deps)

@@ -16,6 +16,7 @@ import (
 // "code id_token" with form_post and no PKCE, the callback arriving as a
 // cross-site POST, the name taken from Apple's first-login user field.
 func TestSocialWebApple(t *testing.T) {
+	t.Parallel()
 	idp := newTestIDP(t)
 	e := newLoginEnv(t, loginOpts{social: auth.SocialConfig{BaseURL: "http://localhost:3000",
 		Apple: idp.provider("io.local.services", "io.local.app")}})
@@ -77,6 +78,7 @@ func TestSocialWebApple(t *testing.T) {
 // valid state: the provider's own error, a forged ID token, and an existing
 // account whose email the provider has not verified.
 func TestSocialWebCallbackErrors(t *testing.T) {
+	t.Parallel()
 	e, idp := newSocialEnv(t)
 	now := e.clock.Now()
 	other := newTestIDP(t)

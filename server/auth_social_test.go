@@ -110,6 +110,7 @@ func nativeBody(provider, token string, extra string) string {
 }
 
 func TestSocialNative(t *testing.T) {
+	t.Parallel()
 	e, idp := newSocialEnv(t)
 	now := e.clock.Now()
 	login := func(body string) *httptest.ResponseRecorder { return e.do(postJSON("/api/auth/social/native", body)) }
@@ -165,6 +166,7 @@ func TestSocialNative(t *testing.T) {
 }
 
 func TestSocialNativeRejects(t *testing.T) {
+	t.Parallel()
 	e, idp := newSocialEnv(t)
 	now := e.clock.Now()
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -212,6 +214,7 @@ func TestSocialNativeRejects(t *testing.T) {
 }
 
 func TestSocialWebFlow(t *testing.T) {
+	t.Parallel()
 	e, idp := newSocialEnv(t)
 	now := e.clock.Now()
 	idp.idToken = func(code string) string {
@@ -328,6 +331,7 @@ func TestSocialWebFlow(t *testing.T) {
 }
 
 func TestSocialSignInErrors(t *testing.T) {
+	t.Parallel()
 	e, _ := newSocialEnv(t)
 	origin := map[string]string{"Origin": "http://localhost:3000", "Cookie": "x=1"}
 	for _, tc := range []struct {

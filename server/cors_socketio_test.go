@@ -11,6 +11,7 @@ import (
 // TestCORSOverSocketIOHandshake sends the same handshake from an allowed and
 // a disallowed origin to the real gateway mounted in the server.
 func TestCORSOverSocketIOHandshake(t *testing.T) {
+	t.Parallel()
 	var gw *socketio.Gateway
 	e := newAPIEnv(t, func(c *Config, d *Deps) {
 		origins, err := NewOrigins(c.CORSOrigins, c.TrustedProxies)

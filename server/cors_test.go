@@ -29,6 +29,7 @@ const (
 )
 
 func TestCORSOverHTTP(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	preflight := func(origin, path, reqHeaders string) apiReq {
 		h := map[string]string{"Access-Control-Request-Method": "POST"}
@@ -110,6 +111,7 @@ func TestCORSOverHTTP(t *testing.T) {
 }
 
 func TestCORSWildcardIsNeverEmitted(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, func(c *Config, _ *Deps) { c.CORSOrigins = []string{"*", " https://app.example.com/ "} })
 	for origin, want := range map[string]string{"https://anything.example": "", "https://app.example.com": "https://app.example.com"} {
 		w := e.do(apiReq{method: "GET", target: "/api/tenants", headers: map[string]string{"Origin": origin}})
@@ -120,6 +122,7 @@ func TestCORSWildcardIsNeverEmitted(t *testing.T) {
 }
 
 func TestCORSOnServerErrors(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	e.srv.engine.GET("/api/test-panic", func(*gin.Context) { panic("boom: secret detail") })
 	w := e.do(apiReq{method: "GET", target: "/api/test-panic", headers: map[string]string{"Origin": allowedOrigin}})

@@ -16,6 +16,7 @@ var ipCounter atomic.Int32
 func freshIP() string { return fmt.Sprintf("198.51.100.%d:4000", ipCounter.Add(1)%250+1) }
 
 func TestPostFeedback(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	const path = "/api/tenants/demo/feedback"
 	tests := []struct {
@@ -95,6 +96,7 @@ func mustJSON(t *testing.T, v any) []byte {
 }
 
 func TestPostFeedbackRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	const path = "/api/tenants/demo/feedback"
 	ip := freshIP()
@@ -112,32 +114,36 @@ func TestPostFeedbackRateLimit(t *testing.T) {
 	}
 }
 
-func TestWindowLimiter(t *testing.T) {
-	l := newWindowLimiter(2, 10*time.Second)
+func TestFeedbackLimits(t *testing.T) {
+	t.Parallel()
+	f := newFeedbackLimits()
 	t0 := time.Unix(1000, 0)
 	for i, tc := range []struct {
-		at    time.Duration
-		ok    bool
-		retry int
-	}{{0, true, 0}, {time.Second, true, 0}, {2 * time.Second, false, 8}, {9500 * time.Millisecond, false, 1}, {10 * time.Second, true, 0}} {
-		ok, retry := l.allow("k", t0.Add(tc.at))
+		ip, user string
+		at       time.Duration
+		ok       bool
+		retry    int
+	}{
+		{"ip", "u1", 0, true, 0},
+		{"ip", "u1", time.Second, false, 29},
+		{"ip", "u1", 29500 * time.Millisecond, false, 1}, // rounded up, never 0
+		{"ip", "u2", time.Second, true, 0},               // another user behind the same IP
+		{"ip", "u1", 30 * time.Second, true, 0},
+	} {
+		ok, retry := f.allow(tc.ip, tc.user, t0.Add(tc.at))
 		if ok != tc.ok || retry != tc.retry {
-			t.Fatalf("hit %d: ok=%v retry=%d, want %v %d", i, ok, retry, tc.ok, tc.retry)
+			t.Fatalf("post %d: ok=%v retry=%d, want %v %d", i, ok, retry, tc.ok, tc.retry)
 		}
 	}
-	if ok, _ := l.allow("other", t0.Add(2*time.Second)); !ok {
-		t.Fatal("keys must be independent")
-	}
-	// Keys with no live hits are forgotten.
-	l.allow("k", t0.Add(time.Hour))
-	if _, kept := l.hits["other"]; kept {
-		t.Fatal("expired key not swept")
-	}
-	// 20 per IP per 10 minutes across users.
-	f := newFeedbackLimits()
+	// 20 per IP per 10 minutes across users; posts the user's own limit
+	// refused do not count against the IP.
+	f = newFeedbackLimits()
 	for i := range 20 {
 		if ok, _ := f.allow("ip", fmt.Sprint("user", i), t0); !ok {
 			t.Fatalf("user %d refused", i)
+		}
+		if ok, _ := f.allow("ip", fmt.Sprint("user", i), t0); ok {
+			t.Fatalf("user %d's second post allowed", i)
 		}
 	}
 	if ok, retry := f.allow("ip", "user-21", t0); ok || retry != 600 {
@@ -146,6 +152,7 @@ func TestWindowLimiter(t *testing.T) {
 }
 
 func TestListFeedback(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	for i, body := range []string{`{"score":3,"userId":"` + seedBob + `"}`, `{"score":8,"userId":"` + seedAlice + `","comment":"ok"}`} {
 		if w := e.do(apiReq{method: "POST", target: "/api/tenants/demo/feedback", body: body, remote: freshIP()}); w.Code != 200 {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestTextReader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		form, ok   bool
@@ -63,6 +64,7 @@ func TestTextReader(t *testing.T) {
 // text is 400 with the text rule's message, never a 500, a write or an
 // ERROR log line (issue #10 item 6).
 func TestInvalidTextRefused(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, func(cfg *Config, deps *Deps) {
 		authEnvDeps(cfg, deps)
 		deps.Logger = errorLogger(t)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"chatd/socketio/chat"
 	"chatd/store/storetest"
@@ -36,6 +35,7 @@ func history(t *testing.T, e *apiEnv, req apiReq) (ids []string, createdAt map[s
 }
 
 func TestRoomHistory(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	get := func(q string) string {
 		ids, _ := history(t, e, apiReq{method: "GET", target: "/api/messages?" + q})
@@ -81,6 +81,7 @@ func TestRoomHistory(t *testing.T) {
 }
 
 func TestHistoryLimits(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	// 150 recent room messages and 250 recent DMs: the oldest 100 / 200 come back.
 	storetest.Exec(t, e.dbURL, `INSERT INTO "Message" ("id","text","createdAt","senderId","senderAlias","senderGender","roomId","tenantId")
@@ -100,6 +101,7 @@ func TestHistoryLimits(t *testing.T) {
 }
 
 func TestPrivateHistory(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	strict := newAPIEnv(t, func(c *Config, _ *Deps) { c.StrictAuth = true })
 	const p = "/api/messages/private?"
@@ -166,10 +168,11 @@ func (h *roomHub) Emit(room, event string, payload any) {
 func (h *roomHub) EmitLocalState(room, _, event string, payload any) { h.Emit(room, event, payload) }
 
 func TestDeleteMessage(t *testing.T) {
+	t.Parallel()
 	hub := &roomHub{}
 	var svc *chat.Service
 	e := newAPIEnv(t, func(_ *Config, d *Deps) {
-		svc = chat.NewService(chat.Config{}, chat.Deps{Store: d.Store, Hub: hub, Logger: d.Logger, Now: time.Now})
+		svc = chat.NewService(chat.Config{}, chat.Deps{Store: d.Store, Hub: hub, Logger: d.Logger})
 		d.Messages = svc
 	})
 	t.Cleanup(svc.Close)
@@ -236,6 +239,7 @@ func TestDeleteMessage(t *testing.T) {
 const seedBobToken = "bob-session-token-test"
 
 func TestDeleteMessageWithoutChatService(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	h := map[string]string{"Authorization": "Bearer " + modToken, "X-Tenant-Slug": "demo"}
 	for _, want := range []string{`{"success":true}`, `{"success":false}`} {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMetricsCountRequestsByRouteTemplate(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	metrics, err := NewMetrics(reg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestValidateNas(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	tenant := `{"valid":true,"tenant":{"id":"` + seedTenantID + `","name":"Demo Space","slug":"demo","metadata":null,"logoUrl":null,` +
 		`"address":"Via Roma 1, Milano","createdAt":"2025-01-01T10:00:00.000Z","updatedAt":"2025-01-01T10:00:00.000Z",` +

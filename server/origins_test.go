@@ -8,6 +8,7 @@ import (
 )
 
 func TestClientIP(t *testing.T) {
+	t.Parallel()
 	o, err := NewOrigins(nil, []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8"})
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +46,7 @@ func TestClientIP(t *testing.T) {
 }
 
 func TestOriginsAllowed(t *testing.T) {
+	t.Parallel()
 	o, err := NewOrigins([]string{" https://app.example.com/ ", "*", "capacitor://localhost"}, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +82,7 @@ func TestOriginsAllowed(t *testing.T) {
 }
 
 func TestDefaultOrigins(t *testing.T) {
+	t.Parallel()
 	got := DefaultOrigins("http://192.168.1.5:3000/app", "https://chat.example.com", []string{"https://admin.example.com/", "http://192.168.1.5:3001"})
 	want := "http://192.168.1.5:3000,http://192.168.1.5:3001,https://chat.example.com,https://admin.example.com,capacitor://localhost,http://localhost,https://localhost"
 	if strings.Join(got, ",") != want {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSessionFrom(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	signed := auth.NewSigner(testSecret).CookieValue(aliceToken)
 	forged := auth.NewSigner("another-secret-entirely-different").CookieValue(aliceToken)
@@ -58,6 +59,7 @@ func TestSessionFrom(t *testing.T) {
 }
 
 func TestSessionFromDatabaseDown(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	e.db.Close()
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
@@ -91,6 +93,7 @@ func TestSessionFromDatabaseDown(t *testing.T) {
 }
 
 func TestReady(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	w := e.do(apiReq{method: "GET", target: "/api/ready"})
 	if w.Code != 200 {

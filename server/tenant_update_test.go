@@ -9,6 +9,7 @@ import (
 )
 
 func TestUpdateTenant(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	storetest.Exec(t, e.dbURL, `INSERT INTO "TenantMember" ("id","userId","tenantId","role","createdAt","updatedAt")
 		VALUES ('m-owner', $1, $2, 'OWNER', now(), now())`, seedAlice, seedTenantID)
@@ -96,6 +97,7 @@ func TestUpdateTenant(t *testing.T) {
 }
 
 func TestUpdateTenantBodyLimit(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	// 9 MiB of logo is accepted (data URLs), over 10 MiB is not.
 	logo, _ := json.Marshal("data:image/png;base64," + strings.Repeat("A", 9<<20))

@@ -32,6 +32,7 @@ func (l *tenantLog) take() []string {
 // rooms tells the chat service (whose caches the change would outdate), and
 // a refused request tells it nothing.
 func TestTenantChangesAreReported(t *testing.T) {
+	t.Parallel()
 	changes := &tenantLog{}
 	e := newAPIEnv(t, func(_ *Config, d *Deps) { d.Tenants = changes })
 	w := e.do(apiReq{method: "POST", target: "/api/tenants/demo", body: `{"name":"X"}`, headers: bearer(modToken)})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestPublicTenantRoutes(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	tests := []struct {
 		name   string
@@ -65,6 +66,7 @@ func TestPublicTenantRoutes(t *testing.T) {
 }
 
 func TestWrongMethodOnNextRouteIs405(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	w := e.do(apiReq{method: "PUT", target: "/api/validate-nas"})
 	if w.Code != http.StatusMethodNotAllowed || w.Body.Len() != 0 || w.Header().Get("Allow") != "GET, POST" {
@@ -91,6 +93,7 @@ func TestWrongMethodOnNextRouteIs405(t *testing.T) {
 }
 
 func TestStaffOrderAndFallback(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	// An OWNER added last still comes first; a second tenant has no members.
 	storetest.Exec(t, e.dbURL, `INSERT INTO "TenantMember" ("id","userId","tenantId","role","createdAt","updatedAt")
@@ -121,6 +124,7 @@ func TestStaffOrderAndFallback(t *testing.T) {
 }
 
 func TestSetupReview(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	// From a trusted proxy, the caller is the right-most untrusted XFF entry.
 	req := apiReq{method: "GET", target: "/api/tenants/setup-review?name=" + "Hotel%20Bella_Vista!!", remote: "127.0.0.1:9",
@@ -169,6 +173,7 @@ func TestSetupReview(t *testing.T) {
 }
 
 func TestReviewSlug(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"App Review Space": "app-review-space", "  Caffè  Roma ": "caff-roma", "a__b--c  d": "a-b-c-d",
 		"---": "app-review-space", "Ünïcode": "ncode", "x_y": "x-y",
@@ -181,6 +186,7 @@ func TestReviewSlug(t *testing.T) {
 
 // A tenant without rooms still answers "rooms": [] — the app reads rooms[0].
 func TestWithRoomsAlwaysAnArray(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(withRooms(store.Tenant{ID: "t1", Slug: "s", Name: "n"}, nil))
 	if err != nil {
 		t.Fatal(err)

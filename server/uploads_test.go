@@ -68,6 +68,7 @@ func jpegPart(data []byte) part {
 }
 
 func TestUploadAvatarErrors(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	strict := newAPIEnv(t, func(c *Config, _ *Deps) { c.StrictAuth = true })
 	bob := "/api/upload/avatar?userId=" + seedBob
@@ -130,6 +131,7 @@ func TestUploadAvatarErrors(t *testing.T) {
 }
 
 func TestUploadAndServeAvatar(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	bob := "/api/upload/avatar?userId=" + seedBob
 	dir := filepath.Join(e.uploads, "avatars")
@@ -203,6 +205,7 @@ func (e *apiEnv) addSession(userID, token string) {
 }
 
 func TestServeUploads(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	avatars := filepath.Join(e.uploads, "avatars")
 	os.MkdirAll(avatars, 0o755)
@@ -254,6 +257,7 @@ func TestServeUploads(t *testing.T) {
 }
 
 func TestConcurrentAvatarUploads(t *testing.T) {
+	t.Parallel()
 	e := newAPIEnv(t, nil)
 	bob := "/api/upload/avatar?userId=" + seedBob
 	var wg sync.WaitGroup
@@ -292,6 +296,7 @@ func TestConcurrentAvatarUploads(t *testing.T) {
 }
 
 func TestKeyedLocks(t *testing.T) {
+	t.Parallel()
 	var k keyedLocks
 	unlockA := k.lock("a")
 	unlockB := k.lock("b") // another key does not wait

@@ -10,6 +10,7 @@ import (
 // base64 data URLs of images (and PDFs for a menu); anything else is 400
 // and nothing is written (issue #10 item 7).
 func TestURLFieldsRefuseOtherSchemes(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t)
 	const userBad = `{"code":"VALIDATION_ERROR","message":"Invalid image"}`
 	const tenantBad = `{"error":"Invalid request body"}`
@@ -59,6 +60,7 @@ func TestURLFieldsRefuseOtherSchemes(t *testing.T) {
 
 // TestSignUpImageURL: the sign-up's image follows the same rule.
 func TestSignUpImageURL(t *testing.T) {
+	t.Parallel()
 	e := newAuthEnv(t)
 	w := e.do(apiReq{method: "POST", target: "/api/auth/sign-up/email",
 		body: `{"name":"Mallory","email":"m@example.com","password":"correct horse battery","image":"javascript:alert(1)"}`})

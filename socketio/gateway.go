@@ -22,9 +22,10 @@ import (
 	"chatd/store"
 )
 
-// The transport settings the clients were tuned against (socket-contract.md
-// §1): mobile sockets that die must leave presence within about 15 s, and
-// chat images travel inline, so packets of several hundred KB are normal.
+// The transport settings the clients were tuned against
+// (docs/socket-events.md, "Transport"): mobile sockets that die must leave
+// presence within about 15 s, and chat images travel inline, so packets of
+// several hundred KB are normal.
 const (
 	DefaultPingInterval = 5 * time.Second
 	DefaultPingTimeout  = 10 * time.Second
@@ -74,7 +75,7 @@ type Deps struct {
 	// they are not exported.
 	Metrics prometheus.Registerer
 	Logger  *slog.Logger
-	Now     func() time.Time
+	Clock   chat.Clock // the chat rules' time; nil: chat.RealClock
 }
 
 // Gateway binds the chat rules to Socket.IO sockets on namespace "/".
@@ -102,9 +103,6 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	if deps.Now == nil {
-		deps.Now = time.Now
-	}
 	if deps.Origins == nil {
 		return nil, errors.New("socketio: Deps.Origins is required")
 	}
@@ -115,7 +113,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		MaxAttachmentBytes: cfg.MaxPayload, Logger: deps.Logger})
 	g.nsp = g.io.Of("/")
 	chatDeps := chat.Deps{Store: deps.Store, Sessions: deps.Sessions, Hub: hub{ns: g.nsp, log: deps.Logger},
-		Logger: deps.Logger, Now: deps.Now}
+		Logger: deps.Logger, Clock: deps.Clock}
 	if cfg.RedisURL != "" {
 		rc, err := newRedisCluster(g.ctx, cfg.RedisURL, cfg.RedisPrefix, deps.Metrics, deps.Logger)
 		if err != nil {
@@ -165,8 +163,9 @@ func (c Config) withDefaults() Config {
 
 // Handler serves /socket.io/: both transports and the upgrade. A request
 // whose Origin is present and not on the allow-list is refused with 403
-// (http-api.md §5.2); one without Origin (native apps, curl) passes. Polling
-// responses get their CORS headers from the HTTP middleware in front.
+// (docs/socket-events.md, "Transport"); one without Origin (native apps,
+// curl) passes. Polling responses get their CORS headers from the HTTP
+// middleware in front.
 func (g *Gateway) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.closing.Load() && r.URL.Query().Get("sid") == "" {

@@ -12,7 +12,7 @@ import (
 	"chatd/socketio/sio"
 )
 
-// The session cookie under its two names (http-api.md §4.3), the
+// The session cookie under its two names (docs/betterauth.md), the
 // __Secure- one first.
 var sessionCookies = []string{"__Secure-better-auth.session_token", "better-auth.session_token"}
 

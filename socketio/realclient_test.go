@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 
 	"chatd/socketio/chat"
 	"chatd/socketio/sio"
+	"chatd/store/storetest"
 )
 
 // The script connects n times with the real socket.io-client and prints how
@@ -47,7 +49,7 @@ func TestRealClientSeesServerDisconnect(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if _, statErr := os.Stat(filepath.Join(filepath.Dir(pkg), "node_modules", "socket.io-client")); err != nil || statErr != nil {
-		t.Skip("node or compat/node_modules missing (npm ci in compat/); the Node suite covers the rest")
+		storetest.Unavailable(t, "node and compat/node_modules (npm ci in compat/)", errors.Join(err, statErr))
 	}
 	_, srv := newTestGatewayWith(t, Config{Chat: chat.Config{HeartbeatInterval: time.Hour}}, func(g *Gateway) {
 		g.nsp.OnConnection(func(s *sio.Socket) {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestIDFormats(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		gen  func() string
@@ -33,6 +34,7 @@ func TestIDFormats(t *testing.T) {
 }
 
 func TestConnString(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"postgresql://u:p@db:5432/chat_db?schema=public&connection_limit=5",
 			"postgresql://u:p@db:5432/chat_db?TimeZone=UTC&binary_parameters=yes&search_path=public&sslmode=prefer"},

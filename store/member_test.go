@@ -9,6 +9,7 @@ import (
 )
 
 func TestMemberRoomsAndModeration(t *testing.T) {
+	t.Parallel()
 	storetest.EachDialect(t, testMemberRoomsAndModeration)
 }
 

@@ -73,6 +73,7 @@ func testCreateMessage(t *testing.T, d storetest.Dialect) {
 }
 
 func TestCreatePrivateMessageUnhides(t *testing.T) {
+	t.Parallel()
 	storetest.EachDialect(t, testCreatePrivateMessageUnhides)
 }
 
@@ -131,6 +132,7 @@ func testDeleteMessage(t *testing.T, d storetest.Dialect) {
 }
 
 func TestHideConversationRefreshes(t *testing.T) {
+	t.Parallel()
 	storetest.EachDialect(t, testHideConversationRefreshes)
 }
 

@@ -14,6 +14,7 @@ import (
 // queries give the same answers on prepared statements, again and again
 // (each pooled connection prepares its own), and plainly behind PgBouncer.
 func TestHotQueriesWithAndWithoutPreparedStatements(t *testing.T) {
+	t.Parallel()
 	_, dbURL := storetest.OpenSeeded(t, nil)
 	sep := "?"
 	if strings.Contains(dbURL, "?") {

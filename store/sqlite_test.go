@@ -15,6 +15,7 @@ import (
 // that read before they write, must queue for it rather than fail with
 // "database is locked".
 func TestSQLiteConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	db, _ := storetest.OpenSeededIn(t, storetest.SQLite, nil)
 	ctx := context.Background()
 	const writers = 24

@@ -12,6 +12,7 @@ import (
 )
 
 func TestTenantsListCountAndUpdate(t *testing.T) {
+	t.Parallel()
 	storetest.EachDialect(t, testTenantsListCountAndUpdate)
 }
 

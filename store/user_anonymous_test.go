@@ -96,6 +96,7 @@ func testUserWithBlocked(t *testing.T, d storetest.Dialect) {
 }
 
 func TestSaveProfileWritesOnlyChanges(t *testing.T) {
+	t.Parallel()
 	storetest.EachDialect(t, testSaveProfileWritesOnlyChanges)
 }
 

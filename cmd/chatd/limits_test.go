@@ -143,7 +143,7 @@ func serveForTest(t *testing.T) string {
 func serveForTestEnv(t *testing.T, extra map[string]string) string {
 	t.Helper()
 	port := freePort(t)
-	env := map[string]string{"DATABASE_URL": storetest.NewDatabase(t), "BETTER_AUTH_SECRET": "limits-test-secret-at-least-32-chars",
+	env := map[string]string{"DATABASE_URL": storetest.NewMigratedDatabase(t), "BETTER_AUTH_SECRET": "limits-test-secret-at-least-32-chars",
 		"NODE_ENV": "test", "HOST": "127.0.0.1", "PORT": strconv.Itoa(port), "API_PORT": strconv.Itoa(port),
 		"HTTP_READ_HEADER_TIMEOUT": "1", "HTTP_READ_TIMEOUT": "1", "HTTP_WRITE_TIMEOUT": "1", "HTTP_IDLE_TIMEOUT": "1",
 		"HTTP_MAX_HEADER_BYTES": "4096", "SHUTDOWN_TIMEOUT": "2"}

@@ -11,7 +11,7 @@ import (
 )
 
 // LoginConfig is the configuration of the phone, biometric, passkey and
-// social logins (http-api.md §15, §19).
+// social logins (docs/http-routes.md, "Logins"; docs/operations.md).
 type LoginConfig struct {
 	SMS              auth.SMSConfig
 	OTPPhoneCooldown time.Duration

@@ -165,7 +165,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Chat: chat.Config{PresenceWindow: cfg.PresenceWindow, RedisURL: cfg.RedisURL, RedisPrefix: cfg.RedisPrefix,
 			SessionRecheck: cfg.SessionRecheck, NativeIDFallback: cfg.NativeMember(), NativeOrigins: cfg.NativeOrigins,
 			TenantCacheTTL: cfg.TenantCacheTTL, GuestSweepAge: cfg.GuestSweepAge, GuestIDKey: []byte(cfg.BetterAuthSecret)},
-	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Metrics: registry, Admission: admission, Logger: logger, Now: time.Now})
+	}, socketio.Deps{Store: db, Sessions: resolver, Origins: allowList, Metrics: registry, Admission: admission, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,7 @@
 // the other half of a mixed fleet: it shares rooms with chatd processes on
 // the same Redis and prefix. Besides the bare server (io, for a test to
 // drive), it relays the product's chat the way the original gateway routes
-// it (socket-contract.md §2 and sendMessage step 9), without a database:
+// it (docs/socket-events.md, "Rooms" and "sendMessage"), without a database:
 //   - a socket with query.userId is in the room <userId>;
 //   - join {user, tenantSlug} joins tenant:<slug>, <user.id> and the rooms
 //     listed for the tenant in `tenantRooms`, then emits blockedUsers {blockedIds: []};

@@ -95,7 +95,7 @@ const stepOps = {
     const v = getPath(step, op.path);
     if (typeof v === 'string') setPath(step, op.path, sanitizeAlias(v));
   },
-  // The A7/A8 answer chatd computes from the seeded devices: nasId first,
+  // The validate-nas answer chatd computes from the seeded devices: nasId first,
   // then bssid, then the client IP (query publicIp from a trusted loopback
   // peer, else the right-most X-Forwarded-For entry, else 127.0.0.1).
   nas_lookup(step, op, facts) {
@@ -103,7 +103,7 @@ const stepOps = {
     const h = step.request?.headers || {};
     const xffKey = Object.keys(h).find((k) => k.toLowerCase() === 'x-forwarded-for');
     const xff = xffKey === undefined ? [] : String(h[xffKey]).split(',').map((v) => v.trim()).filter(Boolean);
-    // http-api.md §7 with the default TRUSTED_PROXIES (loopback): walk from the right past trusted entries.
+    // docs/http-routes.md, "Client IP", with the default TRUSTED_PROXIES (loopback): walk from the right past trusted entries.
     const trusted = (v) => /^127\./.test(v) || v === '::1';
     const ip = q.publicIp || [...xff].reverse().find((v) => !trusted(v)) || xff[0] || '127.0.0.1';
     const nas = facts.nas || [];
@@ -249,7 +249,7 @@ function replaceEffects(steps, action, op) {
  * notJoinedAfter: a refused join leaves a socket that never joined before
  * without a tenant, so until it joins for its own user, what needs a joined
  * tenant (sendMessage, deleteMessage, reportUser, hideConversation) does
- * nothing, and its disconnect changes no presence (socket-contract.md §4, §5).
+ * nothing, and its disconnect changes no presence (docs/socket-events.md, "Client to server events" and "Disconnect").
  */
 function notJoinedAfter(steps, join, x) {
   const c = join.client;

@@ -16,7 +16,7 @@ export async function loadFacts(dbURL) {
     const members = await c.query('SELECT m."userId", t.slug, m.role::text AS role, m."canModerate" FROM "TenantMember" m JOIN "Tenant" t ON t.id = m."tenantId"');
     const roles = await c.query('SELECT id, role::text AS role FROM "user"');
     const iso = (col) => `to_char(t."${col}", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-    // TenantJSON (http-api.md §10) of each NAS device's tenant, in device creation order.
+    // TenantJSON (docs/http-routes.md, "Shared shapes") of each NAS device's tenant, in device creation order.
     const nas = await c.query(`SELECT n."nasId", n.bssid, n."publicIp", json_build_object(
         'id', t.id, 'name', t.name, 'slug', t.slug, 'metadata', t.metadata, 'logoUrl', t."logoUrl",
         'address', t.address, 'createdAt', ${iso('createdAt')}, 'updatedAt', ${iso('updatedAt')},
@@ -115,7 +115,7 @@ export function context(steps, facts, env) {
       x.origin = key === undefined ? 'none' : allowed.has(String(h[key]).replace(/\/$/, '')) ? 'allowed' : 'disallowed';
       const m = Object.keys(h).find((k) => k.toLowerCase() === 'access-control-request-method');
       x.preflight = s.request?.method === 'OPTIONS' && m !== undefined;
-      // The session an endpoint would resolve from `Authorization: Bearer` (cookies: see §4.3).
+      // The session an endpoint would resolve from `Authorization: Bearer` (cookies: see docs/betterauth.md).
       const az = Object.keys(h).find((k) => k.toLowerCase() === 'authorization');
       const bearer = az === undefined ? null : String(h[az]).replace(/^Bearer\s+/i, '');
       x.auth = bearer === null ? 'none' : facts.sessions.get(bearer)?.live ? 'valid' : 'invalid';
@@ -153,7 +153,7 @@ function sniffImage(b) {
   return 'other';
 }
 
-/** sanitizeAlias is socket-contract.md §3's alias rule. */
+/** sanitizeAlias is the alias rule of docs/socket-events.md ("Alias rule"). */
 export function sanitizeAlias(a) {
   const once = (v) => String(v).trim().replace(/[^a-zA-Z0-9 \-_\u00C0-\u024F]/g, '').slice(0, 30).trim();
   return once(once(a));

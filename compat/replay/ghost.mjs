@@ -1,4 +1,4 @@
-// The "ghost cleanup" deviation (socket-contract.md §4 join step 3): when a
+// The "ghost cleanup" deviation (docs/socket-events.md, "join"): when a
 // user joins from a second socket, the original force-disconnected the older
 // one; chatd keeps it connected. From the kick on, the older socket X keeps
 // receiving what its rooms receive, and presence falls back to it when the

@@ -152,7 +152,7 @@ test('cookie-bearing POSTs need a trusted origin', async (t) => {
   assert.equal(anon.status, 200, 'no cookie, no origin check');
 });
 
-test('B5 logout, B9 debug-session and B7 account delete use the same session', async (t) => {
+test('logout, debug-session and account delete use the same session', async (t) => {
   const { server, db, jar, user, token } = await signedInAnonymously(t);
   const origin = server.url;
   let r = await fetch(server.url + '/api/debug-session', { headers: { cookie: jar.header() } });

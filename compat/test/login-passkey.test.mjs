@@ -121,7 +121,7 @@ async function socketSees(url, token, user) {
   } finally { socket.disconnect(); }
 }
 
-/** otpLogin logs in a new phone user over B1/B2, reading the code from chatd's log provider. */
+/** otpLogin logs in a new phone user over POST /api/auth/otp/send and /verify, reading the code from chatd's log provider. */
 async function otpLogin(server, phone, alias) {
   const post = (path, body) => fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal((await post('/api/auth/otp/send', { phone })).status, 200);

@@ -1,6 +1,6 @@
 // Two chatd processes on one Redis (REDIS_URL): rooms, private messages and
 // presence are shared, as with Node's @socket.io/redis-adapter — and
-// presence covers the whole cluster (socket-contract.md §6).
+// presence covers the whole cluster (docs/socket-events.md, "Across processes").
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withCluster } from '../lib/harness.mjs';

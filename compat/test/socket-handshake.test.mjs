@@ -1,4 +1,5 @@
-// Socket.IO handshake contract (socket-contract.md §1, §3; http-api.md §5.2):
+// Socket.IO handshake contract (docs/socket-events.md, "Transport" and "Handshake";
+// docs/http-routes.md, "Origin check"):
 // the real socket.io-client with the product's options against the real
 // binary, websocket-first and polling-only.
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
-// Messages and moderation over the real socket.io-client (socket-contract.md
-// §4 sendMessage, deleteMessage, blockUser, unblockUser, reportUser,
+// Messages and moderation over the real socket.io-client (docs/socket-events.md:
+// sendMessage, deleteMessage, blockUser, unblockUser, reportUser,
 // hideConversation), websocket-first and polling-only, checked in the DB.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

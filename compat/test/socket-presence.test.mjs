@@ -1,4 +1,4 @@
-// join and presence (socket-contract.md §4 join, §5, §6) with several real
+// join and presence (docs/socket-events.md: "join", "Presence", "Disconnect") with several real
 // socket.io-client sockets, websocket-first and polling-only.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -21,10 +21,11 @@ func systemMessages(events []event) []string {
 // member reads, so it counts against the sender's message rate limit (on
 // main one socket announced 198 aliases in 5 s).
 func TestAliasChangeTakesTheMessageSlot(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	bob, _ := e.joined("", bobID, "Bob")
-	settle()
+	e.settle()
 	alice.take()
 	for i, alias := range []string{"B1", "B2", "B3", "B4"} {
 		e.emit(bob, "join", joinPayload(bobID, alias, nil))
@@ -37,7 +38,7 @@ func TestAliasChangeTakesTheMessageSlot(t *testing.T) {
 	e.emit(bob, "sendMessage", map[string]any{"id": "c1e00000-0000-4000-8000-000000000010", "text": "hi",
 		"senderId": bobID, "senderAlias": "B4"})
 	bob.waitFor(t, "rateLimited")
-	settle()
+	e.settle()
 	got := systemMessages(alice.take())
 	want := []string{"L'utente *Bob* ha modificato il suo alias in *B1*", "L'utente *B2* ha modificato il suo alias in *B3*"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -48,6 +49,7 @@ func TestAliasChangeTakesTheMessageSlot(t *testing.T) {
 // TestAliasChangeMessageIsBounded: the message carries the alias with tags
 // stripped and cut to the stored name's 30 characters.
 func TestAliasChangeMessageIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bob, _ := e.joined("", bobID, "Bob")
 	long := "<img src=x onerror=alert(1)>Roberto" + strings.Repeat("x", 3000) + "</b>"
@@ -74,6 +76,7 @@ func TestAliasChangeMessageIsBounded(t *testing.T) {
 // blockedUsers and the tenant its presenceUpdate, as from the original
 // (ws_block_unblock_user).
 func TestJoinThatChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	updatedAt := func(id string) time.Time {
 		t.Helper()
@@ -83,15 +86,16 @@ func TestJoinThatChangesNothing(t *testing.T) {
 		}
 		return u.UpdatedAt
 	}
+	start := e.clock.Now()
 	alice, _ := e.joined(aliceTok, "", "Alice") // Alice's stored name is Alice already
 	bob, _ := e.joined("", bobID, "Bob")        // so is Bob's
-	settle()
+	e.settle()
 	alice.take()
 	bob.take()
 	// Bob's seed row was never written by a join: his first join marked it
 	// (guests.go, the sweep); Alice's was left alone.
 	aliceAt, bobAt := updatedAt(aliceID), updatedAt(bobID)
-	if bobAt.Before(e.clock.Now()) || !aliceAt.Before(e.clock.Now()) {
+	if bobAt.Before(start) || !aliceAt.Before(start) {
 		t.Fatalf("after the first joins: alice updatedAt %v, bob %v", aliceAt, bobAt)
 	}
 	e.clock.Advance(time.Hour)                // any write from now on shows in updatedAt
@@ -100,7 +104,7 @@ func TestJoinThatChangesNothing(t *testing.T) {
 		e.emit(alice, "join", joinPayload(aliceID, "Alice", same))
 		e.emit(bob, "join", joinPayload(bobID, "Bob", same))
 	}
-	settle()
+	e.settle()
 	for name, c := range map[string]*recConn{"alice": alice, "bob": bob} {
 		counts := map[string]int{}
 		for _, ev := range c.take() {
@@ -114,9 +118,10 @@ func TestJoinThatChangesNothing(t *testing.T) {
 		t.Fatal("a join that changed nothing wrote the profile")
 	}
 	// A real change is written.
+	changedAt := e.clock.Now()
 	e.emit(alice, "join", joinPayload(aliceID, "Alice", map[string]any{"gender": "other", "status": "qui"}))
 	alice.waitFor(t, "presenceUpdate")
-	if !updatedAt(aliceID).Equal(e.clock.Now()) {
+	if !updatedAt(aliceID).Equal(changedAt) {
 		t.Fatal("a changed profile was not written")
 	}
 	// Re-joins are not new sockets: once both leave, the tenant has none here.

@@ -12,6 +12,7 @@ import (
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestGuestIDs(t *testing.T) {
+	t.Parallel()
 	g := newGuestIDs([]byte("deployment secret"))
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
@@ -46,6 +47,7 @@ func TestGuestIDs(t *testing.T) {
 // wrote a user row per handshake); the id it was given resumes on any
 // process with the same key; the first join or write creates the row.
 func TestGuestRowOnlyWhenNeeded(t *testing.T) {
+	t.Parallel()
 	cfg := Config{PresenceWindow: testWindow, GuestIDKey: []byte("k")}
 	e := newEnvWith(t, cfg, nil)
 	guests := func() int { return e.count(`SELECT count(*) FROM "user" WHERE "isAnonymous"`) }
@@ -104,6 +106,7 @@ func TestGuestRowOnlyWhenNeeded(t *testing.T) {
 
 // TestGuestSweep: the sweep loop deletes old unused guests, and only them.
 func TestGuestSweep(t *testing.T) {
+	t.Parallel()
 	cfg := Config{PresenceWindow: testWindow, GuestSweepAge: 24 * time.Hour, GuestSweepInterval: 20 * time.Millisecond}
 	e := newEnvWith(t, cfg, nil)
 	old := e.clock.Now().Add(-48 * time.Hour)

@@ -42,6 +42,7 @@ type event struct {
 // process). EmitLocalState stays on the hub's own Conns.
 type recHub struct {
 	cluster *recCluster
+	clock   *manualClock // the processes' shared clock, which waitFor moves
 	mu      sync.Mutex
 	rooms   map[string]map[*recConn]bool
 	seq     int
@@ -61,7 +62,7 @@ func newRecHub() *recHub {
 
 // peer is the hub of another process sharing h's cluster.
 func (h *recHub) peer() *recHub {
-	p := &recHub{rooms: map[string]map[*recConn]bool{}, cluster: h.cluster}
+	p := &recHub{rooms: map[string]map[*recConn]bool{}, cluster: h.cluster, clock: h.clock}
 	h.cluster.mu.Lock()
 	h.cluster.hubs = append(h.cluster.hubs, p)
 	h.cluster.mu.Unlock()
@@ -203,25 +204,43 @@ func (c *recConn) names() []string {
 }
 
 // waitFor waits until the Conn has received event name, returning every
-// event received up to then (and forgetting them).
+// event received up to then (and forgetting them). While it waits it lets
+// presence windows pass on the clock, a few at most: an event the rules owe
+// after a window comes at once, and one that never comes is not conjured up
+// by moving time far. Events from another process over Redis arrive on
+// their own; for those it waits in real time, up to 3 s.
 func (c *recConn) waitFor(t *testing.T, name string) []event {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		for i, e := range c.events {
-			if e.Name == name {
-				out := c.events[:i+1]
-				c.events = append([]event(nil), c.events[i+1:]...)
-				c.mu.Unlock()
-				return out
-			}
+	for windows := 0; time.Now().Before(deadline); windows++ {
+		if out, ok := c.takeUntil(name); ok {
+			return out
 		}
-		c.mu.Unlock()
-		time.Sleep(2 * time.Millisecond)
+		if c.hub.clock != nil && windows < maxWaitWindows {
+			c.hub.clock.Advance(testWindow)
+		} else {
+			time.Sleep(2 * time.Millisecond)
+		}
 	}
 	t.Fatalf("socket %s: no %q within 3s; got %v", c.id, name, c.names())
 	return nil
+}
+
+// maxWaitWindows is how many presence windows waitFor lets pass.
+const maxWaitWindows = 4
+
+// takeUntil returns and forgets the events up to the first named name.
+func (c *recConn) takeUntil(name string) ([]event, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, e := range c.events {
+		if e.Name == name {
+			out := c.events[:i+1]
+			c.events = append([]event(nil), c.events[i+1:]...)
+			return out, true
+		}
+	}
+	return nil, false
 }
 
 // wire is payload as a client decodes it: through JSON.
@@ -240,24 +259,6 @@ func wire(payload any) any {
 	return out
 }
 
-// fakeClock is the injected clock; tests move it by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a seeded database, the rules over it and a recording hub.
 type env struct {
 	t     *testing.T
@@ -265,7 +266,7 @@ type env struct {
 	dbURL string
 	svc   *Service
 	hub   *recHub
-	clock *fakeClock
+	clock *manualClock
 }
 
 const testWindow = 30 * time.Millisecond
@@ -278,9 +279,10 @@ func newEnv(t *testing.T) *env {
 func newEnvWith(t *testing.T, cfg Config, presence PresenceStore, opts ...func(*Deps)) *env {
 	t.Helper()
 	start, _ := time.Parse(time.RFC3339, testStart)
-	clock := &fakeClock{t: start}
+	clock := newManualClock(start)
 	db, dbURL := storetest.OpenSeeded(t, clock.Now)
 	e := &env{t: t, db: db, dbURL: dbURL, hub: newRecHub(), clock: clock}
+	e.hub.clock = clock
 	e.svc = e.newService(cfg, presence, opts...)
 	return e
 }
@@ -288,7 +290,7 @@ func newEnvWith(t *testing.T, cfg Config, presence PresenceStore, opts ...func(*
 // newService is a chat process over e's database, clock and hub.
 func (e *env) newService(cfg Config, presence PresenceStore, opts ...func(*Deps)) *Service {
 	resolver := auth.NewResolver(auth.NewSigner("test-secret"), e.db, e.clock.Now)
-	deps := Deps{Store: e.db, Sessions: resolver, Hub: e.hub, Presence: presence, Now: e.clock.Now}
+	deps := Deps{Store: e.db, Sessions: resolver, Hub: e.hub, Presence: presence, Clock: e.clock}
 	for _, o := range opts {
 		o(&deps)
 	}
@@ -339,6 +341,7 @@ func (e *env) joined(token, anonID, alias string) (*recConn, Identity) {
 	c, id := e.connect(Handshake{Token: token, UserID: anonID, UserAlias: alias, TenantSlug: "demo"})
 	e.emit(c, "join", map[string]any{"user": map[string]any{"id": id.UserID, "alias": alias, "gender": "other"},
 		"tenantSlug": "demo"})
+	e.settle()
 	c.waitFor(e.t, "presenceUpdate")
 	return c, id
 }
@@ -353,8 +356,9 @@ func (e *env) count(query string, args ...any) int {
 	return n
 }
 
-// settle waits long enough for any pending presenceUpdate to go out.
-func settle() { time.Sleep(3 * testWindow) }
+// settle lets one presence window pass, so every presenceUpdate pending
+// goes out (in this goroutine, before settle returns).
+func (e *env) settle() { e.clock.Advance(testWindow) }
 
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()

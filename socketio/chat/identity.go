@@ -57,10 +57,10 @@ type joinedTenant struct {
 	Rooms []string
 }
 
-// Authenticate decides who a socket is (socket-contract.md §3). A token must
-// name a live session; without one the socket is an anonymous guest, resumed
-// by query.userId only when that user is anonymous itself (a registered
-// user's id only under NATIVE_ID_FALLBACK, native.go).
+// Authenticate decides who a socket is (docs/socket-events.md, "Handshake").
+// A token must name a live session; without one the socket is an anonymous
+// guest, resumed by query.userId only when that user is anonymous itself (a
+// registered user's id only under NATIVE_ID_FALLBACK, native.go).
 func (s *Service) Authenticate(ctx context.Context, h Handshake, socketID string) (Identity, error) {
 	// chatd's text rule (text.go): what the client chose is refused, a
 	// session cookie it may not even know it holds is no session.
@@ -225,10 +225,10 @@ func (s *Service) Disconnected(ctx context.Context, c Conn) {
 	s.leavePresence(ctx, sock)
 }
 
-// SanitizeAlias is the alias rule of socket-contract.md §3: trim, keep
-// letters, digits, space, '-', '_' and accented Latin letters, cut to 30
-// characters, trim again; empty becomes "Guest-" and the socket id's first
-// six characters.
+// SanitizeAlias is the alias rule (docs/socket-events.md, "Alias rule"):
+// trim, keep letters, digits, space, '-', '_' and accented Latin letters, cut
+// to 30 characters, trim again; empty becomes "Guest-" and the socket id's
+// first six characters.
 func SanitizeAlias(alias, socketID string) string {
 	const maxInput = 4096 // anything longer is not an alias; don't scan megabytes
 	if len(alias) > maxInput {

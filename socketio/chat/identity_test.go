@@ -11,6 +11,7 @@ import (
 )
 
 func TestSanitizeAlias(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, socket, want string }{
 		{" Zoë_b<X>b-1 !", "abc", "Zoë_bXb-1"},
 		{"Carla", "abc", "Carla"},
@@ -31,6 +32,7 @@ func TestSanitizeAlias(t *testing.T) {
 }
 
 func TestAuthenticate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	tenant := tenantID
@@ -99,6 +101,7 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestConnectedGreetsAndAutoJoinsStaff(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	created, id := e.connect(Handshake{UserID: "local-0000-dora", UserAlias: "Dora", TenantSlug: "demo"})
 	want := []event{{"userCreated", map[string]any{"id": id.UserID, "alias": "Dora", "tenantId": tenantID}}}

@@ -24,7 +24,7 @@ const (
 	maxImageURL  = 2048    // bytes of a stored user.image URL
 )
 
-// join is socket-contract.md §4 "join": bind the socket to a tenant,
+// join is docs/socket-events.md, "join": bind the socket to a tenant,
 // publish its user in presence and persist the profile it carries. The
 // steps keep the original's order, which the clients see: the alias system
 // message, then blockedUsers, then presenceUpdate. A join that changes
@@ -36,8 +36,9 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	if !ok {
 		return
 	}
-	// Presence carries the alias as sent (§4 step 5, §6); the stored name
-	// and the alias-change message carry it sanitised.
+	// Presence carries the alias as sent ("join" and "presenceUpdate" in
+	// docs/socket-events.md); the stored name and the alias-change message carry
+	// it sanitised.
 	sentAlias := stringField(user, "alias")
 	shown, profile, err := joinUser(user, sock.id.UserID, SanitizeAlias(sentAlias, sock.conn.ID()))
 	if err != nil {
@@ -66,10 +67,11 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	}
 }
 
-// announceAlias is §4 step 4: a socket already in a tenant that takes
-// another alias makes the tenant hear a system message. It takes the
-// socket's message slot (an alias change is a message every member
-// reads), and when the slot is not free the change goes unannounced.
+// announceAlias is the alias-change step of "join" (docs/socket-events.md): a
+// socket already in a tenant that takes another alias makes the tenant hear a
+// system message. It takes the socket's message slot (an alias change is a
+// message every member reads), and when the slot is not free the change goes
+// unannounced.
 func (s *Service) announceAlias(sock *socketState, tenant store.Tenant, sentAlias string) {
 	alias := announcedAlias(sentAlias, sock.conn.ID())
 	old := sock.shownAlias

@@ -46,7 +46,7 @@ type outgoing struct {
 	roomID      string
 }
 
-// sendMessage is socket-contract.md §4 "sendMessage": check, rate-limit,
+// sendMessage is docs/socket-events.md, "sendMessage": check, rate-limit,
 // vet, persist, then deliver. Nothing is delivered that was not stored.
 func (s *Service) sendMessage(ctx context.Context, sock *socketState, payload any) {
 	p, _ := payload.(map[string]any)
@@ -179,7 +179,10 @@ func isImageURL(s string) bool {
 }
 
 // takeSlot applies the per-socket rate limit: it takes the slot and returns
-// 0, or returns how long until the slot frees.
+// 0, or returns how long until the slot frees. The rule is a minimum
+// interval, not a rate: x/time/rate with burst 1 admits the same messages,
+// but its float token arithmetic puts the retryAfter it would report 1 ms
+// off the rule's for about one elapsed time in five.
 func (s *Service) takeSlot(sock *socketState) time.Duration {
 	now := s.now()
 	if sock.hasSent {

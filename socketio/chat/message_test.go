@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"chatd"
 )
 
 const msgID = "c1e00000-0000-4000-8000-000000000001"
@@ -26,12 +28,13 @@ func msg(id, sender, text string, extra map[string]any) map[string]any {
 func (e *env) messages() int { return e.count(`SELECT count(*) FROM "Message"`) }
 
 func TestSendRoomMessageEchoesAndPersists(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	lurker, _ := e.connect(Handshake{UserAlias: "Lurker", TenantSlug: "demo"})
 	lurker.take()
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	bob, _ := e.joined("", bobID, "Bob")
-	settle()
+	e.settle()
 	alice.take()
 	sent := msg(msgID, aliceID, "<b>Ciao</b> <i>mondo</i>", map[string]any{"roomId": roomGen, "extra": "kept"})
 	e.emit(alice, "sendMessage", sent)
@@ -39,7 +42,7 @@ func TestSendRoomMessageEchoesAndPersists(t *testing.T) {
 	for k, v := range sent {
 		want[k] = v
 	}
-	want["text"], want["timestamp"] = "Ciao mondo", "2026-11-26T01:00:00.000Z"
+	want["text"], want["timestamp"] = "Ciao mondo", chatd.FormatTime(e.clock.Now())
 	for _, c := range []*recConn{alice, bob} {
 		got := c.waitFor(t, "newMessage")
 		if !reflect.DeepEqual(got[len(got)-1].Payload, want) {
@@ -60,11 +63,12 @@ func TestSendRoomMessageEchoesAndPersists(t *testing.T) {
 }
 
 func TestSendRouting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	bob, _ := e.joined("", bobID, "Bob")
 	mod, _ := e.joined(modTok, "", "Mod")
-	settle()
+	e.settle()
 	for _, c := range []*recConn{alice, bob, mod} {
 		c.take()
 	}
@@ -95,7 +99,7 @@ func TestSendRouting(t *testing.T) {
 	e.emit(mod, "sendMessage", msg("c1e00000-0000-4000-8000-000000000003", modID, "psst", map[string]any{"recipientId": aliceID}))
 	alice.waitFor(t, "privateMessage")
 	mod.waitFor(t, "privateMessage")
-	settle()
+	e.settle()
 	if got := bob.take(); len(got) != 0 {
 		t.Fatalf("bob got a private message: %v", got)
 	}
@@ -110,7 +114,7 @@ func TestSendRouting(t *testing.T) {
 	e.emit(mod, "sendMessage", msg("c1e00000-0000-4000-8000-000000000004", modID, "blocked?", map[string]any{"recipientId": aliceID}))
 	e.clock.Advance(time.Second)
 	e.emit(alice, "sendMessage", msg("c1e00000-0000-4000-8000-000000000005", aliceID, "yes", map[string]any{"recipientId": modID}))
-	settle()
+	e.settle()
 	if got := append(alice.take(), mod.take()...); len(got) != 0 {
 		t.Fatalf("blocked private messages were delivered: %v", got)
 	}
@@ -120,6 +124,7 @@ func TestSendRouting(t *testing.T) {
 }
 
 func TestSendRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		token   string
@@ -145,6 +150,7 @@ func TestSendRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own database
 			e := newEnv(t)
 			for _, q := range []string{
 				`INSERT INTO "Tenant" ("id","name","slug","createdAt","updatedAt") VALUES ('t2','Other','other',now(),now())`,
@@ -156,12 +162,12 @@ func TestSendRefusals(t *testing.T) {
 			}
 			sender, _ := e.joined(tt.token, "", "Alice")
 			other, _ := e.joined(modTok, "", "Mod")
-			settle()
+			e.settle()
 			sender.take()
 			other.take()
 			before := e.messages()
 			e.emit(sender, "sendMessage", tt.payload)
-			settle()
+			e.settle()
 			if got := sender.take(); !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("sender got %v, want %v", got, tt.want)
 			}
@@ -176,6 +182,7 @@ func TestSendRefusals(t *testing.T) {
 }
 
 func TestSendAnnouncementByModerator(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	admin, _ := e.joined(adminTok, "", "Admin")
@@ -184,9 +191,10 @@ func TestSendAnnouncementByModerator(t *testing.T) {
 }
 
 func TestSendRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
-	settle()
+	e.settle()
 	alice.take()
 	id := func(n int) string { return "c1e00000-0000-4000-8000-00000000010" + string(rune('0'+n)) }
 	// Nothing to send and before-join messages do not take the slot.
@@ -231,10 +239,11 @@ func TestSendRateLimit(t *testing.T) {
 }
 
 func TestSendWriteFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	guest, id := e.joined("", "", "Guest")
-	settle()
+	e.settle()
 	alice.take()
 	guest.take()
 	// The guest's user row goes (account deleted) while the socket lives:
@@ -244,7 +253,7 @@ func TestSendWriteFailure(t *testing.T) {
 	}
 	before := e.messages()
 	e.emit(guest, "sendMessage", msg(msgID, id.UserID, "lost", map[string]any{"roomId": roomGen, "recipientId": nil}))
-	settle()
+	e.settle()
 	want := []event{{"error", map[string]any{"message": "message not saved"}}}
 	if got := guest.take(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -258,9 +267,10 @@ func TestSendWriteFailure(t *testing.T) {
 }
 
 func TestSendMalformedPayloads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
-	settle()
+	e.settle()
 	alice.take()
 	big := strings.Repeat("x", maxRawText+1)
 	payloads := []any{
@@ -311,6 +321,7 @@ type panicConn struct{ *recConn }
 func (panicConn) Emit(string, any) { panic("boom") }
 
 func TestHandleRecoversFromPanics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := panicConn{e.hub.newConn()}
 	id, err := e.svc.Authenticate(context.Background(), Handshake{Token: aliceTok}, c.ID())

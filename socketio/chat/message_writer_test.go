@@ -33,6 +33,7 @@ CREATE TRIGGER chatd_test_trouble BEFORE INSERT ON "Message" FOR EACH ROW EXECUT
 // every message of the batch with "message not saved", stores none of them
 // and delivers none; the next batch is written as usual.
 func TestSendBatchFailure(t *testing.T) {
+	// Not parallel: the batch forms within the 300 ms of a slow insert.
 	for _, trouble := range []string{"fail", "kill"} {
 		t.Run(trouble, func(t *testing.T) {
 			e := newEnvWith(t, Config{PresenceWindow: testWindow, Messages: WriterConfig{Writers: 1}}, nil)
@@ -44,7 +45,7 @@ func TestSendBatchFailure(t *testing.T) {
 				senders[i], _ = e.joined(modTok, "", "Mod")
 				ids[i] = fmt.Sprintf("c1e00000-0000-4000-8000-0000000001%02d", i)
 			}
-			settle()
+			e.settle()
 			watcher.take()
 			send := func(c *recConn, id, text string) {
 				e.emit(c, "sendMessage", msg(id, modID, text, map[string]any{"roomId": roomGen, "senderAlias": "Mod"}))
@@ -76,7 +77,7 @@ func TestSendBatchFailure(t *testing.T) {
 			if n := e.count(`SELECT count(*) FROM "Message" WHERE "id" = ANY($1)`, "{"+strings.Join(ids[1:], ",")+"}"); n != 0 {
 				t.Fatalf("%d messages of the failed batch were stored", n)
 			}
-			settle()
+			e.settle()
 			for _, ev := range watcher.take() {
 				if m, _ := ev.Payload.(map[string]any); ev.Name == "newMessage" && m["text"] != "slow" {
 					t.Fatalf("a message of the failed batch was delivered: %v", ev)
@@ -94,6 +95,7 @@ func TestSendBatchFailure(t *testing.T) {
 // being written go out together, every one is stored once, and duplicates
 // are told apart from the stored ones.
 func TestMessageWriterGroupsConcurrentSends(t *testing.T) {
+	// Not parallel: the batch forms within the 300 ms of a slow insert.
 	db, dbURL := storetest.OpenSeeded(t, time.Now)
 	storetest.Exec(t, dbURL, failingTrigger)
 	counting := &countingStore{Store: db}

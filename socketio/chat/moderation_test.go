@@ -10,6 +10,7 @@ import (
 )
 
 func TestDeleteMessageEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		token     string
@@ -39,6 +40,7 @@ func TestDeleteMessageEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own database
 			e := newEnv(t)
 			other, _ := e.joined("", bobID, "Bob")
 			var c *recConn
@@ -47,12 +49,12 @@ func TestDeleteMessageEvent(t *testing.T) {
 			} else {
 				c, _ = e.connect(Handshake{Token: tt.token})
 			}
-			settle()
+			e.settle()
 			c.take()
 			other.take()
 			before := e.messages()
 			e.emit(c, "deleteMessage", tt.payload)
-			settle()
+			e.settle()
 			if got := c.take(); !reflect.DeepEqual(got, tt.sender) {
 				t.Fatalf("socket got %v, want %v", got, tt.sender)
 			}
@@ -74,6 +76,7 @@ func TestDeleteMessageEvent(t *testing.T) {
 }
 
 func TestRemoveMessageTenantScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	// A second tenant with its own moderator and message.
@@ -110,9 +113,10 @@ func TestRemoveMessageTenantScope(t *testing.T) {
 }
 
 func TestBlockUnblock(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
-	settle()
+	e.settle()
 	alice.take()
 	steps := []struct {
 		event   string
@@ -147,6 +151,7 @@ func TestBlockUnblock(t *testing.T) {
 }
 
 func TestReportAndHide(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.connect(Handshake{Token: aliceTok})
 	// Before join: nothing.
@@ -197,6 +202,7 @@ func TestReportAndHide(t *testing.T) {
 // TestMalformedPayloadsWriteNothing sends every event shapes it does not
 // expect; nothing is written anywhere and the socket keeps working.
 func TestMalformedPayloadsWriteNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	huge := strings.Repeat("x", 200_000)

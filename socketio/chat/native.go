@@ -7,18 +7,18 @@ import (
 )
 
 // nativeMember decides a handshake that presents a registered user's id and
-// no credential (socket-contract.md §3 refuses it: ids are public, so this is
-// impersonation). The unmodified native apps send exactly that after a phone
-// code sign-up, which stores its session token nowhere, and from iOS or plain
-// http, where the session cookie cannot reach chatd either. So, with
-// NATIVE_ID_FALLBACK=member and only from a native app's origin, the socket
-// is bound to that user as the original did, but MemberOnly: it reads, sends
-// and exchanges private messages like any member and has none of the user's
-// moderator, admin or staff rights. The user's sockets that carry a session
-// keep their full rights. Web origins and handshakes without an Origin are
-// always refused: the web app carries its cookie. Every such socket is
-// counted (NativeFallbacks) and logged, so an operator sees how much the
-// exposure is used before turning it off.
+// no credential (docs/socket-events.md, "Handshake", refuses it: ids are
+// public, so this is impersonation). The unmodified native apps send exactly
+// that after a phone code sign-up, which stores its session token nowhere,
+// and from iOS or plain http, where the session cookie cannot reach chatd
+// either. So, with NATIVE_ID_FALLBACK=member and only from a native app's
+// origin, the socket is bound to that user as the original did, but
+// MemberOnly: it reads, sends and exchanges private messages like any member
+// and has none of the user's moderator, admin or staff rights. The user's
+// sockets that carry a session keep their full rights. Web origins and
+// handshakes without an Origin are always refused: the web app carries its
+// cookie. Every such socket is counted (NativeFallbacks) and logged, so an
+// operator sees how much the exposure is used before turning it off.
 func (s *Service) nativeMember(u store.User, h Handshake, alias string, tenantID *string, socketID string) (Identity, error) {
 	if !s.cfg.NativeIDFallback || !s.native.Contains(h.Origin) {
 		return Identity{}, ErrAuthRequired

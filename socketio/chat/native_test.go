@@ -18,6 +18,7 @@ func newNativeEnv(t *testing.T, fallback bool) *env {
 }
 
 func TestNativeIDFallbackHandshake(t *testing.T) {
+	t.Parallel()
 	tenant := tenantID
 	member := func(id, alias string) Identity {
 		return Identity{UserID: id, Alias: alias, TenantID: &tenant, Resumed: true, MemberOnly: true}
@@ -45,6 +46,7 @@ func TestNativeIDFallbackHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own database
 			e := newNativeEnv(t, tt.fallback)
 			got, err := e.svc.Authenticate(context.Background(), tt.h, "dlmBtdAAAAAAAAAAAAAA")
 			if tt.wantErr != "" {
@@ -87,10 +89,11 @@ func (e *env) nativeJoined(userID, alias string) *recConn {
 }
 
 func TestNativeMemberRights(t *testing.T) {
+	t.Parallel()
 	e := newNativeEnv(t, true)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	native := e.nativeJoined(modID, "Mod")
-	settle()
+	e.settle()
 	alice.take()
 	native.take()
 
@@ -106,7 +109,7 @@ func TestNativeMemberRights(t *testing.T) {
 	e.clock.Advance(time.Second)
 	e.emit(alice, "sendMessage", msg("c1e00000-0000-4000-8000-00000000a003", aliceID, "ok", map[string]any{"recipientId": modID}))
 	native.waitFor(t, "privateMessage")
-	settle()
+	e.settle()
 	native.take()
 	alice.take()
 
@@ -114,7 +117,7 @@ func TestNativeMemberRights(t *testing.T) {
 	e.emit(native, "deleteMessage", map[string]any{"messageId": seedMsg3, "roomId": roomGen, "tenantSlug": "demo"})
 	e.clock.Advance(time.Second)
 	e.emit(native, "sendMessage", msg("c1e00000-0000-4000-8000-00000000a004", modID, "avviso", map[string]any{"roomId": roomAnn}))
-	settle()
+	e.settle()
 	want := []event{{"error", map[string]any{"message": "Unauthorized"}}, {"error", map[string]any{"message": "Only admins can post in this room"}}}
 	if got := native.take(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("native moderator got %v, want %v", got, want)
@@ -131,7 +134,7 @@ func TestNativeMemberRights(t *testing.T) {
 	if !mod.inRoom(roomAnn) {
 		t.Fatal("the session socket lost the staff rooms")
 	}
-	settle()
+	e.settle()
 	mod.take()
 	e.emit(mod, "deleteMessage", map[string]any{"messageId": seedMsg3, "roomId": roomGen, "tenantSlug": "demo"})
 	mod.waitFor(t, "messageDeleted")
@@ -141,6 +144,7 @@ func TestNativeMemberRights(t *testing.T) {
 }
 
 func TestNativeMemberIsNotAutoJoinedToStaffRooms(t *testing.T) {
+	t.Parallel()
 	e := newNativeEnv(t, true)
 	c, _ := e.connect(Handshake{UserID: modID, TenantSlug: "demo", Origin: "http://localhost"})
 	if c.inRoom(roomAnn) || c.inRoom(roomGen) {

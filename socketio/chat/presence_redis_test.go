@@ -31,6 +31,7 @@ func testRedis(t *testing.T) (*goredis.Client, string) {
 }
 
 func TestRedisPresenceStore(t *testing.T) {
+	t.Parallel()
 	rdb, prefix := testRedis(t)
 	ctx := t.Context()
 	a := NewRedisPresence(rdb, prefix)
@@ -84,6 +85,7 @@ func TestRedisPresenceStore(t *testing.T) {
 // presence lists both, and when one process dies without a goodbye the
 // other publishes the tenant without its users.
 func TestRedisPresenceAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	rdb, prefix := testRedis(t)
 	pa := NewRedisPresence(rdb, prefix)
 	pa.nodeTTL = 10 * time.Second // only Close can make it leave within the test
@@ -134,14 +136,15 @@ func waitSubscribed(t *testing.T, rdb *goredis.Client, prefix string, n int64) {
 // waitOnline waits for a presenceUpdate listing n users.
 func waitOnline(t *testing.T, c *recConn, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second) // only a failing test waits this long
 	for time.Now().Before(deadline) {
 		for _, ev := range c.take() {
 			if ev.Name == "presenceUpdate" && len(ev.Payload.(map[string]any)["onlineIds"].([]any)) == n {
 				return
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		c.hub.clock.Advance(testWindow)  // a notice from the other process arms a window
+		time.Sleep(5 * time.Millisecond) // for the notice, over Redis
 	}
 	t.Fatalf("no presenceUpdate with %d users", n)
 }

@@ -5,24 +5,6 @@ import (
 	"time"
 )
 
-// Clock is the time the presence schedule runs on; tests drive it by hand.
-type Clock interface {
-	Now() time.Time
-	// AfterFunc runs f in its own goroutine after d.
-	AfterFunc(d time.Duration, f func()) Timer
-}
-
-// Timer is a pending AfterFunc.
-type Timer interface {
-	// Stop cancels the call; false when it already ran or is running.
-	Stop() bool
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                            { return time.Now() }
-func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
-
 // DefaultLargeTenant is the number of online users above which a tenant's
 // presence is "large" (see presenceSchedule).
 const DefaultLargeTenant = 100

@@ -2,77 +2,10 @@ package chat
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 )
-
-// manualClock is a Clock the test moves: Advance fires the timers that fall
-// due, in order, in the caller's goroutine.
-type manualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*manualTimer
-}
-
-type manualTimer struct {
-	c       *manualClock
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func newManualClock() *manualClock { return &manualClock{now: time.Unix(1_800_000_000, 0)} }
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) AfterFunc(d time.Duration, f func()) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &manualTimer{c: c, at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-func (t *manualTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	for i, x := range t.c.timers {
-		if x == t {
-			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// Advance moves the clock by d, firing every timer due on the way.
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	end := c.now.Add(d)
-	c.mu.Unlock()
-	for {
-		c.mu.Lock()
-		sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
-		if len(c.timers) == 0 || c.timers[0].at.After(end) {
-			c.now = end
-			c.mu.Unlock()
-			return
-		}
-		t := c.timers[0]
-		c.timers = c.timers[1:]
-		if t.at.After(c.now) {
-			c.now = t.at
-		}
-		c.mu.Unlock()
-		t.f()
-	}
-}
 
 // sent is one presenceUpdate the schedule asked for.
 type sent struct {
@@ -96,7 +29,7 @@ type scheduleRig struct {
 }
 
 func newScheduleRig(t *testing.T, window time.Duration, large int) *scheduleRig {
-	r := &scheduleRig{t: t, clock: newManualClock(), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{}}
+	r := &scheduleRig{t: t, clock: newManualClock(time.Unix(1_800_000_000, 0)), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{}}
 	r.start = r.clock.Now()
 	r.s = newPresenceSchedule(window, large, r.clock, func(job presenceFlush) int {
 		now := r.clock.Now().Sub(r.start)
@@ -135,6 +68,7 @@ func (r *scheduleRig) entriesSent() int {
 }
 
 func TestPresenceScheduleSmallTenantKeepsTheWindow(t *testing.T) {
+	t.Parallel()
 	r := newScheduleRig(t, 100*time.Millisecond, 100)
 	r.join()
 	r.clock.Advance(30 * time.Millisecond)
@@ -161,7 +95,8 @@ func TestPresenceScheduleSmallTenantKeepsTheWindow(t *testing.T) {
 // TestPresenceScheduleWaitsForTheSend: the next update is computed only
 // after the previous one was handed over, however long that takes.
 func TestPresenceScheduleWaitsForTheSend(t *testing.T) {
-	clock := newManualClock()
+	t.Parallel()
+	clock := newManualClock(time.Unix(1_800_000_000, 0))
 	release := make(chan struct{})
 	var mu sync.Mutex
 	flushes, running, overlapped := 0, 0, false
@@ -218,6 +153,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 // list within a window of joining, and the total stays under twice the
 // floor of one full list per socket.
 func TestPresenceScheduleStorm(t *testing.T) {
+	t.Parallel()
 	const n = 1000
 	for _, every := range []time.Duration{100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 1500 * time.Microsecond} {
 		t.Run(fmt.Sprintf("a join every %v", every), func(t *testing.T) {
@@ -256,6 +192,7 @@ func TestPresenceScheduleStorm(t *testing.T) {
 // still gets full updates: the first within 3 ms per user, then at doubling
 // intervals up to maxPresenceDelay.
 func TestPresenceScheduleLargeTenantChurn(t *testing.T) {
+	t.Parallel()
 	r := newScheduleRig(t, 100*time.Millisecond, 100)
 	for i := 0; i < 500; i++ {
 		r.join()
@@ -282,6 +219,7 @@ func TestPresenceScheduleLargeTenantChurn(t *testing.T) {
 // TestPresenceScheduleOnlyForLocalSockets: a change elsewhere is sent here
 // only to a tenant with sockets here, a window later.
 func TestPresenceScheduleOnlyForLocalSockets(t *testing.T) {
+	t.Parallel()
 	r := newScheduleRig(t, 100*time.Millisecond, 100)
 	r.s.changed("t1", "demo")
 	r.clock.Advance(time.Second)

@@ -12,6 +12,7 @@ func entry(socket, user string, joinedAt int64, rooms ...string) PresenceEntry {
 }
 
 func TestPresenceState(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		entries []PresenceEntry
@@ -40,6 +41,7 @@ func TestPresenceState(t *testing.T) {
 }
 
 func TestMemoryPresence(t *testing.T) {
+	t.Parallel()
 	m := NewMemoryPresence()
 	ctx := t.Context()
 	_ = m.Put(ctx, "t1", entry("s1", "u1", 1))

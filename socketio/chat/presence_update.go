@@ -17,10 +17,10 @@ const presenceKey = "presence"
 // flushTimeout bounds the reads of one presenceUpdate.
 const flushTimeout = 5 * time.Second
 
-// presencePayload is the presenceUpdate payload (socket-contract.md §6),
-// encoded once: one entry per user, the newest joined socket winning, in
-// join order; roomCounts for every room of the tenant. Its keys come in the
-// order encoding/json gives a map's, as before.
+// presencePayload is the presenceUpdate payload (docs/socket-events.md,
+// "presenceUpdate"), encoded once: one entry per user, the newest joined
+// socket winning, in join order; roomCounts for every room of the tenant. Its
+// keys come in the order encoding/json gives a map's, as before.
 func presencePayload(entries []PresenceEntry, rooms []string) json.RawMessage {
 	newest := make(map[string]int, len(entries))
 	for i, e := range entries {

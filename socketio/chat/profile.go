@@ -45,11 +45,11 @@ func (r *userRow) with(p store.UserProfile) *userRow {
 	return &out
 }
 
-// saveProfile is §4 join step 6: persist the profile the join carries, and
-// only when it changes something. The first join compares with the row
-// read at connect and skips the database when nothing differs; a later
-// join writes with a condition that leaves an unchanged row alone. A
-// guest's first join creates its row.
+// saveProfile is the profile step of "join" (docs/socket-events.md): persist
+// the profile the join carries, and only when it changes something. The first
+// join compares with the row read at connect and skips the database when
+// nothing differs; a later join writes with a condition that leaves an
+// unchanged row alone. A guest's first join creates its row.
 func (s *Service) saveProfile(ctx context.Context, sock *socketState, p store.UserProfile) {
 	fresh := sock.rowFresh
 	sock.rowFresh = false

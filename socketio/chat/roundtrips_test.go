@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"chatd/store"
 )
@@ -106,6 +105,7 @@ func (r countingResolver) ResolveWith(ctx context.Context, lookup func(context.C
 // after "|". Tenants and rooms come from the cache after the first use;
 // leaving and presence take none.
 func TestRoundTrips(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	counted := &countingStore{Store: e.db}
 	svc := e.newService(Config{PresenceWindow: testWindow}, nil, func(d *Deps) {
@@ -129,7 +129,7 @@ func TestRoundTrips(t *testing.T) {
 		svc.Handle(ctx, c, "join", []any{wire(joinPayload(id.UserID, alias, extra))})
 		c.leaveAll()
 		svc.Disconnected(ctx, c)
-		time.Sleep(2 * testWindow) // the presenceUpdate of the leave
+		e.settle() // the presenceUpdate of the leave
 		return counted.take()
 	}
 	cycle(Handshake{Token: adminTok, TenantSlug: "demo"}, "Admin", nil) // warms the tenant cache

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"chatd"
 	"chatd/auth"
 	"chatd/store"
@@ -137,15 +139,11 @@ type Deps struct {
 	Presence PresenceStore // nil: in-memory, for a single process
 	Notices  Notices       // nil: a single process, nobody to tell
 	Logger   *slog.Logger
-	Now      func() time.Time
+	Clock    Clock // nil: RealClock
 
 	// SessionBus tells the other processes which sessions ended; nil: built
 	// from Config.RedisURL, or this process only.
 	SessionBus SessionBus
-	// AfterFunc runs f after d and returns what stops it (time.AfterFunc
-	// by default); the session expiry timers use it.
-	AfterFunc func(d time.Duration, f func()) (stop func() bool)
-	Clock     Clock // the presence schedule's timers; nil: the real ones
 }
 
 // Service is the chat rules for every socket of this process.
@@ -186,7 +184,7 @@ type Service struct {
 func NewService(cfg Config, deps Deps) *Service {
 	s := &Service{
 		cfg: cfg.withDefaults(), store: deps.Store, sessions: deps.Sessions, hub: deps.Hub,
-		presence: deps.Presence, log: deps.Logger, now: deps.Now,
+		presence: deps.Presence, log: deps.Logger,
 		notices: deps.Notices, native: auth.NewNativeOrigins(cfg.NativeOrigins),
 		sockets: map[string]*socketState{}, stop: make(chan struct{}),
 	}
@@ -196,17 +194,14 @@ func NewService(cfg Config, deps Deps) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if deps.Clock == nil {
+		deps.Clock = RealClock{}
 	}
+	s.now = deps.Clock.Now
 	if s.hub == nil {
 		s.hub = noHub{}
 	}
 	s.bound = newSessionSockets(s, cfg, deps)
-	clock := deps.Clock
-	if clock == nil {
-		clock = realClock{}
-	}
 	s.handlers = map[string]func(context.Context, *socketState, any){
 		"join":             s.join,
 		"sendMessage":      s.sendMessage,
@@ -217,7 +212,7 @@ func NewService(cfg Config, deps Deps) *Service {
 		"hideConversation": s.hideConversation,
 	}
 	s.tenants = newTenantCache(deps.Store, s.cfg.TenantCacheTTL, s.now)
-	s.schedule = newPresenceSchedule(s.cfg.PresenceWindow, s.cfg.LargeTenant, clock, s.flushPresence)
+	s.schedule = newPresenceSchedule(s.cfg.PresenceWindow, s.cfg.LargeTenant, deps.Clock, s.flushPresence)
 	s.guests = newGuestIDs(s.cfg.GuestIDKey)
 	s.messages = newMessageWriter(s.cfg.Messages, deps.Store, s.log)
 	s.stopCtx, s.stopped = context.WithCancel(context.Background())
@@ -356,22 +351,13 @@ const (
 	eventRate  = 20
 )
 
-// eventBudget is a token bucket of client events.
-type eventBudget struct {
-	tokens float64
-	last   time.Time
-}
+// eventBudget is a token bucket of client events, made at the first one.
+// The caller holds the socket's mu.
+type eventBudget struct{ lim *rate.Limiter }
 
 func (b *eventBudget) take(now time.Time) bool {
-	if b.last.IsZero() {
-		b.tokens = eventBurst
-	} else if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
-		b.tokens = min(eventBurst, b.tokens+elapsed*eventRate)
+	if b.lim == nil {
+		b.lim = rate.NewLimiter(eventRate, eventBurst)
 	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.lim.AllowN(now, 1)
 }

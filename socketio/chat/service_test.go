@@ -27,6 +27,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestWithoutResolverTokensAreInvalid(t *testing.T) {
+	t.Parallel()
 	svc := NewService(Config{}, Deps{})
 	defer svc.Close()
 	_, err := svc.Authenticate(context.Background(), Handshake{Token: "x"}, "sid")
@@ -36,6 +37,7 @@ func TestWithoutResolverTokensAreInvalid(t *testing.T) {
 }
 
 func TestUnknownEventsAndSocketsAreIgnored(t *testing.T) {
+	t.Parallel()
 	hub := newRecHub()
 	svc := NewService(Config{}, Deps{Hub: hub})
 	defer svc.Close()
@@ -57,6 +59,7 @@ func TestUnknownEventsAndSocketsAreIgnored(t *testing.T) {
 // TestConcurrentSockets drives many sockets at once (run with -race): joins,
 // messages and disconnects interleave; at the end the tenant is empty.
 func TestConcurrentSockets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	watcher, _ := e.joined(aliceTok, "", "Alice")
 	const n = 12
@@ -80,7 +83,7 @@ func TestConcurrentSockets(t *testing.T) {
 	for range n {
 		<-done
 	}
-	time.Sleep(3 * testWindow)
+	e.settle()
 	updates := e.hub.broadcasts("tenant:demo|presenceUpdate")
 	last := updates[len(updates)-1].Payload.(map[string]any)
 	if ids := last["onlineIds"].([]any); len(ids) != 1 || ids[0] != aliceID {
@@ -96,6 +99,7 @@ func TestConcurrentSockets(t *testing.T) {
 }
 
 func TestEventBudget(t *testing.T) {
+	t.Parallel()
 	var b eventBudget
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range eventBurst {
@@ -113,6 +117,7 @@ func TestEventBudget(t *testing.T) {
 }
 
 func TestFloodIsDropped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
 	alice.take()

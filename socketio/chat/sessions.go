@@ -46,10 +46,10 @@ const recheckAfterError = time.Minute
 // sessionSockets is the bookkeeping: session id → its sockets on this
 // process, each with its expiry timer, and the bus to the other processes.
 type sessionSockets struct {
-	bus       SessionBus // nil: this process only
-	afterFunc func(time.Duration, func()) func() bool
-	recheck   time.Duration // the longest between two checks of a session; 0: only at its expiry
-	stopBus   context.CancelFunc
+	bus     SessionBus // nil: this process only
+	clock   Clock
+	recheck time.Duration // the longest between two checks of a session; 0: only at its expiry
+	stopBus context.CancelFunc
 
 	mu      sync.Mutex
 	sockets map[string]map[*socketState]func() bool // the value stops the socket's expiry timer
@@ -58,11 +58,8 @@ type sessionSockets struct {
 // newSessionSockets sets up the bookkeeping of s and starts listening for
 // sessions the other processes end.
 func newSessionSockets(s *Service, cfg Config, deps Deps) *sessionSockets {
-	b := &sessionSockets{bus: deps.SessionBus, afterFunc: deps.AfterFunc, recheck: cfg.SessionRecheck,
+	b := &sessionSockets{bus: deps.SessionBus, clock: deps.Clock, recheck: cfg.SessionRecheck,
 		sockets: map[string]map[*socketState]func() bool{}}
-	if b.afterFunc == nil {
-		b.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
-	}
 	if b.bus == nil && cfg.RedisURL != "" {
 		if bus, err := redisSessionBusFromURL(cfg.RedisURL, cmp.Or(cfg.RedisPrefix, "socket.io")); err != nil {
 			s.log.Error("session ends stay on this process", slog.String("error", err.Error()))
@@ -107,7 +104,7 @@ func (s *Service) bindSession(sock *socketState) {
 	if s.bound.sockets[ref.ID] == nil {
 		s.bound.sockets[ref.ID] = map[*socketState]func() bool{}
 	}
-	s.bound.sockets[ref.ID][sock] = s.bound.afterFunc(s.bound.untilCheck(ref.ExpiresAt, s.now()), func() { s.checkSession(sock) })
+	s.bound.sockets[ref.ID][sock] = s.bound.clock.AfterFunc(s.bound.untilCheck(ref.ExpiresAt, s.now()), func() { s.checkSession(sock) }).Stop
 }
 
 // untilCheck is how long until a session expiring at expiresAt is next
@@ -155,7 +152,7 @@ func (s *Service) checkSession(sock *socketState) {
 	s.bound.mu.Lock()
 	defer s.bound.mu.Unlock()
 	if _, still := s.bound.sockets[sock.id.Session.ID][sock]; still {
-		s.bound.sockets[sock.id.Session.ID][sock] = s.bound.afterFunc(next, func() { s.checkSession(sock) })
+		s.bound.sockets[sock.id.Session.ID][sock] = s.bound.clock.AfterFunc(next, func() { s.checkSession(sock) }).Stop
 	}
 }
 

@@ -2,8 +2,6 @@ package chat
 
 import (
 	"context"
-	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,57 +9,6 @@ import (
 
 	"chatd/store/storetest"
 )
-
-// manualTimers is Deps.AfterFunc on the fake clock: a timer runs when the
-// test calls fire after moving the clock past it, never on its own.
-type manualTimers struct {
-	clock  *fakeClock
-	mu     sync.Mutex
-	timers []*sessionTimer
-}
-
-type sessionTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func (m *manualTimers) AfterFunc(d time.Duration, f func()) func() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := &sessionTimer{at: m.clock.Now().Add(d), f: f}
-	m.timers = append(m.timers, t)
-	return func() bool {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		was := !t.stopped
-		t.stopped = true
-		return was
-	}
-}
-
-// advance moves the clock by d and runs, in time order, every timer due by
-// then (timers they arm included).
-func (m *manualTimers) advance(d time.Duration) {
-	m.clock.Advance(d)
-	for {
-		m.mu.Lock()
-		sort.SliceStable(m.timers, func(i, j int) bool { return m.timers[i].at.Before(m.timers[j].at) })
-		var due *sessionTimer
-		for i, t := range m.timers {
-			if !t.stopped && !t.at.After(m.clock.Now()) {
-				due = t
-				m.timers = append(m.timers[:i], m.timers[i+1:]...)
-				break
-			}
-		}
-		m.mu.Unlock()
-		if due == nil {
-			return
-		}
-		due.f()
-	}
-}
 
 func (c *recConn) isDisconnected() bool {
 	c.mu.Lock()
@@ -82,6 +29,7 @@ func (e *env) sessionOf(token string) string {
 // TestEndSessionEndsItsSockets: ending a session disconnects the sockets
 // that authenticated with it, and only those (issue #10 item 4).
 func TestEndSessionEndsItsSockets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice1, id := e.joined(aliceTok, "", "Alice")
 	alice2, _ := e.connect(Handshake{Token: aliceTok, TenantSlug: "demo"})
@@ -109,11 +57,13 @@ func TestEndSessionEndsItsSockets(t *testing.T) {
 // ends it at the expiry it had. No sleeps: the timers run on the fake
 // clock.
 func TestSessionExpiryEndsSockets(t *testing.T) {
+	t.Parallel()
 	e, timers := newTimedEnv(t, 0)
 	db := storetest.MustOpenSQL(t, e.dbURL)
+	start := e.clock.Now()
 	expireIn := func(token string, d time.Duration) {
 		t.Helper()
-		if _, err := db.Exec(`UPDATE "session" SET "expiresAt" = $2 WHERE "token" = $1`, token, e.clock.Now().Add(d)); err != nil {
+		if _, err := db.Exec(`UPDATE "session" SET "expiresAt" = $2 WHERE "token" = $1`, token, start.Add(d)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -128,18 +78,18 @@ func TestSessionExpiryEndsSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	timers.advance(time.Hour - time.Millisecond)
+	timers.Advance(start.Add(time.Hour - time.Millisecond).Sub(e.clock.Now())) // the join moved the clock by a window
 	if alice.isDisconnected() || mod.isDisconnected() || admin.isDisconnected() {
 		t.Fatal("a socket ended before its session's expiry")
 	}
-	timers.advance(time.Millisecond)
+	timers.Advance(time.Millisecond)
 	if !alice.isDisconnected() || !admin.isDisconnected() {
 		t.Fatalf("at expiry: alice %v, admin (deleted) %v; want both ended", alice.isDisconnected(), admin.isDisconnected())
 	}
 	if mod.isDisconnected() {
 		t.Fatal("a refreshed session's socket ended at the old expiry")
 	}
-	timers.advance(2 * time.Hour)
+	timers.Advance(2 * time.Hour)
 	if !mod.isDisconnected() {
 		t.Fatal("the refreshed session's socket outlived its new expiry")
 	}
@@ -149,37 +99,33 @@ func TestSessionExpiryEndsSockets(t *testing.T) {
 // routes (a BetterAuth server's revoke-sessions on the shared database)
 // ends its sockets at the next recheck, long before its expiry.
 func TestSessionDeletedElsewhereEndsSockets(t *testing.T) {
+	t.Parallel()
 	e, timers := newTimedEnv(t, 5*time.Minute)
 	alice, _ := e.connect(Handshake{Token: aliceTok})
 	mod, _ := e.connect(Handshake{Token: modTok})
-	timers.advance(5 * time.Minute) // a recheck that finds both alive
+	timers.Advance(5 * time.Minute) // a recheck that finds both alive
 	if alice.isDisconnected() || mod.isDisconnected() {
 		t.Fatal("a live session's socket ended at a recheck")
 	}
 	if _, err := storetest.MustOpenSQL(t, e.dbURL).Exec(`DELETE FROM "session" WHERE "token" = $1`, aliceTok); err != nil {
 		t.Fatal(err)
 	}
-	timers.advance(5*time.Minute - time.Millisecond)
+	timers.Advance(5*time.Minute - time.Millisecond)
 	if alice.isDisconnected() {
 		t.Fatal("ended before the recheck")
 	}
-	timers.advance(time.Millisecond)
+	timers.Advance(time.Millisecond)
 	if !alice.isDisconnected() || mod.isDisconnected() {
 		t.Fatalf("after the recheck: alice %v (deleted), mod %v", alice.isDisconnected(), mod.isDisconnected())
 	}
 }
 
-// newTimedEnv is an env whose timers run on its fake clock, with rechecks
+// newTimedEnv is an env with session rechecks
 // every recheck (0: off).
-func newTimedEnv(t *testing.T, recheck time.Duration) (*env, *manualTimers) {
+func newTimedEnv(t *testing.T, recheck time.Duration) (*env, *manualClock) {
 	t.Helper()
-	var timers *manualTimers
-	e := newEnvDeps(t, func(e *env, cfg *Config, d *Deps) {
-		timers = &manualTimers{clock: e.clock}
-		d.AfterFunc = timers.AfterFunc
-		cfg.SessionRecheck = recheck
-	})
-	return e, timers
+	e := newEnvDeps(t, func(_ *env, cfg *Config, _ *Deps) { cfg.SessionRecheck = recheck })
+	return e, e.clock
 }
 
 // TestSessionEndReachesOtherProcesses: a session ended on one process ends

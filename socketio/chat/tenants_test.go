@@ -15,6 +15,7 @@ import (
 // the change, the next join on either process sees the renamed tenant and
 // enters the added room.
 func TestTenantChangesReachEveryProcess(t *testing.T) {
+	t.Parallel()
 	rdb, prefix := testRedis(t)
 	cfg := Config{PresenceWindow: testWindow, TenantCacheTTL: time.Hour}
 	withRedis := func(d *Deps) {
@@ -65,6 +66,7 @@ func TestTenantChangesReachEveryProcess(t *testing.T) {
 func waitRoomCount(t *testing.T, c *recConn, room string) {
 	t.Helper()
 	waitUntil(t, func() bool {
+		c.hub.clock.Advance(testWindow)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for _, ev := range c.events {
@@ -82,6 +84,7 @@ func waitRoomCount(t *testing.T, c *recConn, room string) {
 // query per key; an invalidation during a load keeps its (possibly stale)
 // result out of the cache.
 func TestTenantCacheLoadsOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	counted := &countingStore{Store: e.db}
 	cache := newTenantCache(counted, time.Hour, time.Now)

@@ -22,10 +22,11 @@ func newLoggedEnv(t *testing.T) *env {
 func newEnvDeps(t *testing.T, edit func(*env, *Config, *Deps)) *env {
 	t.Helper()
 	start, _ := time.Parse(time.RFC3339, testStart)
-	clock := &fakeClock{t: start}
+	clock := newManualClock(start)
 	db, dbURL := storetest.OpenSeeded(t, clock.Now)
 	e := &env{t: t, db: db, dbURL: dbURL, hub: newRecHub(), clock: clock}
-	deps := Deps{Store: db, Hub: e.hub, Now: clock.Now, Sessions: auth.NewResolver(auth.NewSigner("test-secret"), db, clock.Now)}
+	e.hub.clock = clock
+	deps := Deps{Store: db, Hub: e.hub, Clock: clock, Sessions: auth.NewResolver(auth.NewSigner("test-secret"), db, clock.Now)}
 	cfg := Config{PresenceWindow: testWindow}
 	edit(e, &cfg, &deps)
 	e.svc = NewService(cfg, deps)
@@ -38,9 +39,10 @@ func newEnvDeps(t *testing.T, edit func(*env, *Config, *Deps)) *env {
 // refused with an error event before any rule runs: nothing is written,
 // broadcast or logged as an error (issue #10 item 6).
 func TestInvalidTextInEvents(t *testing.T) {
+	t.Parallel()
 	e := newLoggedEnv(t)
 	alice, _ := e.joined(aliceTok, "", "Alice")
-	settle()
+	e.settle()
 	alice.take()
 	const id2 = "c1e00000-0000-4000-8000-0000000000a2"
 	events := []struct {
@@ -65,7 +67,7 @@ func TestInvalidTextInEvents(t *testing.T) {
 			t.Fatalf("event %d (%s): got %v, want one error event", i, ev.name, got)
 		}
 	}
-	settle()
+	e.settle()
 	if got := alice.take(); len(got) != 0 {
 		t.Fatalf("refused events had effects: %v", got)
 	}
@@ -85,6 +87,7 @@ func TestInvalidTextInEvents(t *testing.T) {
 // database; a session cookie with one is no session (the socket is a
 // guest).
 func TestInvalidTextInHandshake(t *testing.T) {
+	t.Parallel()
 	e := newLoggedEnv(t)
 	users := e.count(`SELECT count(*) FROM "user"`)
 	for _, h := range []Handshake{

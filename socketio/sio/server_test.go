@@ -52,7 +52,7 @@ func dial(t *testing.T, url string) *rawClient {
 func (c *rawClient) read() string {
 	c.t.Helper()
 	for {
-		data, err := c.ws.ReadText(3 * time.Second)
+		data, err := c.ws.ReadText(15 * time.Second) // only a failing test waits this long
 		if err != nil {
 			c.t.Fatalf("read: %v", err)
 		}
