@@ -29,19 +29,23 @@ type SessionUser struct {
 	User    User    `db:"u"`
 }
 
-// SessionByToken loads the session whose token column equals token (never by
-// id), with its user. Expired sessions are returned too: liveness is the
-// caller's rule, because get-session must see them to delete them.
-func (db *DB) SessionByToken(ctx context.Context, token string) (SessionUser, error) {
-	var su SessionUser
-	err := db.hotGet(ctx, &su, `
+// sessionUserSelect is the select list that fills a SessionUser from
+// "session" s joined to "user" u.
+const sessionUserSelect = `
 		SELECT s."id" "s.id", s."userId" "s.userId", s."token" "s.token", s."expiresAt" "s.expiresAt",
 		       s."ipAddress" "s.ipAddress", s."userAgent" "s.userAgent", s."createdAt" "s.createdAt",
 		       s."updatedAt" "s.updatedAt",
 		       u."id" "u.id", u."name" "u.name", u."email" "u.email", u."emailVerified" "u.emailVerified",
 		       u."image" "u.image", u."phoneNumber" "u.phoneNumber", u."gender" "u.gender",
 		       u."status" "u.status", u."isAnonymous" "u.isAnonymous", u."role" "u.role",
-		       u."createdAt" "u.createdAt", u."updatedAt" "u.updatedAt"
+		       u."createdAt" "u.createdAt", u."updatedAt" "u.updatedAt"`
+
+// SessionByToken loads the session whose token column equals token (never by
+// id), with its user. Expired sessions are returned too: liveness is the
+// caller's rule, because get-session must see them to delete them.
+func (db *DB) SessionByToken(ctx context.Context, token string) (SessionUser, error) {
+	var su SessionUser
+	err := db.hotGet(ctx, &su, sessionUserSelect+`
 		FROM "session" s JOIN "user" u ON u."id" = s."userId"
 		WHERE s."token" = $1`, token)
 	if err != nil {
@@ -123,14 +127,7 @@ func (db *DB) SessionConnect(ctx context.Context, token string) (SessionUser, Co
 		Kind sql.NullInt64  `db:"kind"`
 		ID   sql.NullString `db:"xid"`
 	}
-	err := db.hotSelect(ctx, &rows, `
-		SELECT s."id" "s.id", s."userId" "s.userId", s."token" "s.token", s."expiresAt" "s.expiresAt",
-		       s."ipAddress" "s.ipAddress", s."userAgent" "s.userAgent", s."createdAt" "s.createdAt",
-		       s."updatedAt" "s.updatedAt",
-		       u."id" "u.id", u."name" "u.name", u."email" "u.email", u."emailVerified" "u.emailVerified",
-		       u."image" "u.image", u."phoneNumber" "u.phoneNumber", u."gender" "u.gender",
-		       u."status" "u.status", u."isAnonymous" "u.isAnonymous", u."role" "u.role",
-		       u."createdAt" "u.createdAt", u."updatedAt" "u.updatedAt",
+	err := db.hotSelect(ctx, &rows, sessionUserSelect+`,
 		       x."kind" "kind", x."id" "xid"
 		FROM "session" s JOIN "user" u ON u."id" = s."userId"
 		LEFT JOIN (
