@@ -122,6 +122,18 @@ func (db *DB) DeleteSessionsByUser(ctx context.Context, userID string) error {
 // its user through the token's index (a join on the outer user would scan
 // every membership and room first).
 func (db *DB) SessionConnect(ctx context.Context, token string) (SessionUser, ConnectInfo, error) {
+	if db.batches.sessions != nil {
+		r, err := db.batches.sessions.do(ctx, token)
+		if err == nil && !r.found {
+			err = fmt.Errorf("store: session connect: %w", ErrNotFound)
+		}
+		return r.su, r.info, err
+	}
+	return db.sessionConnect(ctx, token)
+}
+
+// sessionConnect is SessionConnect in a statement of its own.
+func (db *DB) sessionConnect(ctx context.Context, token string) (SessionUser, ConnectInfo, error) {
 	var rows []struct {
 		SessionUser
 		Kind sql.NullInt64  `db:"kind"`

@@ -30,7 +30,8 @@ type DB struct {
 	db      *sqlx.DB
 	dialect dialect
 	now     func() time.Time
-	stmts   statements // prepared.go
+	stmts   statements     // prepared.go
+	batches connectBatches // connect_batch.go
 }
 
 // Config says how to reach the database and how big the pool may grow.
@@ -59,7 +60,11 @@ func Open(ctx context.Context, cfg Config, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &DB{db: sqldb, dialect: dialect, now: now, stmts: statements{off: usesPgBouncer(cfg.URL)}}, nil
+	db := &DB{db: sqldb, dialect: dialect, now: now, stmts: statements{off: usesPgBouncer(cfg.URL)}}
+	if dialect.name == postgresDialect.name {
+		db.batches = newConnectBatches(db)
+	}
+	return db, nil
 }
 
 // Close releases the prepared statements and the pool.

@@ -45,6 +45,18 @@ func (db *DB) UserByID(ctx context.Context, id string) (User, error) {
 // blocked, oldest block first (what a guest's handshake and first join
 // need).
 func (db *DB) UserWithBlocked(ctx context.Context, id string) (User, []string, error) {
+	if db.batches.users != nil {
+		r, err := db.batches.users.do(ctx, id)
+		if err == nil && !r.found {
+			err = fmt.Errorf("store: user with blocked: %w", ErrNotFound)
+		}
+		return r.user, r.blocked, err
+	}
+	return db.userWithBlocked(ctx, id)
+}
+
+// userWithBlocked is UserWithBlocked in a statement of its own.
+func (db *DB) userWithBlocked(ctx context.Context, id string) (User, []string, error) {
 	var rows []struct {
 		User
 		BlockedID sql.NullString `db:"blockedId"`

@@ -42,6 +42,15 @@ type Guest struct {
 // up to itself, this row included. A guest whose row was lost is resumed
 // by its signed id (chat/guests.go) and written again at its next join.
 func (db *DB) SaveGuest(ctx context.Context, g Guest) error {
+	if db.batches.guests != nil {
+		_, err := db.batches.guests.do(ctx, g)
+		return err
+	}
+	return db.saveGuest(ctx, g)
+}
+
+// saveGuest is SaveGuest in a statement of its own.
+func (db *DB) saveGuest(ctx context.Context, g Guest) error {
 	conflict := `DO UPDATE SET "name" = EXCLUDED."name", "status" = EXCLUDED."status",
 		  "image" = CASE WHEN $7 THEN EXCLUDED."image" ELSE "user"."image" END,
 		  "updatedAt" = EXCLUDED."updatedAt"

@@ -113,9 +113,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket b
 	s.queue.push(srv.openPacket(s.id, !websocket), "", time.Now())
 	s.open()
 	if websocket {
-		s.mu.Lock()
-		c.kick()
-		s.mu.Unlock()
+		c.flushNow() // the open packet: the client waits for nothing else
 		c.startReading(first)
 		return
 	}

@@ -100,6 +100,22 @@ func (s *Session) send(now time.Time, key string, frames []*Frame) bool {
 	return true
 }
 
+// Flush writes what waits for the websocket now, on the caller's
+// goroutine, instead of at the flusher's next batch (up to an interval
+// away). The Socket.IO layer calls it when it has handled everything a
+// client sent: the answers to a client's own packets (the CONNECT ack, a
+// join's reply) then leave without waiting, which is most of a short-lived
+// client's round trip, while broadcasts keep their batches. Polling
+// sessions are woken by send already.
+func (s *Session) Flush() {
+	s.mu.Lock()
+	c := s.ws
+	s.mu.Unlock()
+	if c != nil {
+		c.flushNow()
+	}
+}
+
 // flushLocked hands waiting frames to the transport: it starts the
 // websocket writer or wakes the pending poll. s.mu is held.
 func (s *Session) flushLocked() {

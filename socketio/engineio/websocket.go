@@ -41,6 +41,7 @@ type wsConn struct {
 	// guarded by s.mu
 	scheduled bool // waiting in its flusher's batch
 	writing   bool // being written (by the flusher or a writer of its own)
+	urgent    bool // flushNow came while it was being written: write again at once
 	final     bool // close the connection once the queue is written
 	closed    bool
 }
@@ -131,6 +132,7 @@ func (c *wsConn) flush(w *batchWriter) {
 		return
 	}
 	w.frames = s.queue.take(w.frames[:0])
+	c.urgent = false
 	if len(w.frames) == 0 {
 		c.finishLocked()
 		s.mu.Unlock()
@@ -152,14 +154,38 @@ func (c *wsConn) flush(w *batchWriter) {
 	default:
 		s.mu.Lock()
 		c.writing = false
-		if !s.queue.empty() {
-			c.kick()
-		} else {
+		again := false
+		switch {
+		case s.queue.empty():
 			c.finishLocked()
+		case c.urgent:
+			again = true
+		default:
+			c.kick()
 		}
 		s.mu.Unlock()
+		if again {
+			clear(w.bufs)
+			c.flush(w)
+			return
+		}
 	}
 	clear(w.bufs)
+}
+
+// flushNow writes what waits on c from the caller's goroutine, as one
+// batch of the flusher would; without a descriptor it leaves c to kick.
+func (c *wsConn) flushNow() {
+	if c.flusher == nil || c.rc == nil {
+		return
+	}
+	// If a batch of c is being written, the writer then writes the rest at
+	// once instead of handing it back to the flusher.
+	c.s.mu.Lock()
+	c.urgent = true
+	c.s.mu.Unlock()
+	var w batchWriter
+	c.flush(&w)
 }
 
 // finishLocked closes a connection whose last frame is written, when its

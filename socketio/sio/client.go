@@ -161,6 +161,9 @@ func (c *client) run() {
 			c.running = false
 			c.jobs = nil
 			c.mu.Unlock()
+			// Everything the client sent is handled: its answers leave now
+			// rather than at the flusher's next batch.
+			c.es.Flush()
 			return
 		}
 		j := c.jobs[0]

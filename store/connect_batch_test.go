@@ -1,0 +1,113 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"chatd/store"
+	"chatd/store/storetest"
+)
+
+// TestConnectCallsAtOnce: many sockets connecting and joining at the same
+// time (their calls batched on PostgreSQL) each get their own answer: a
+// guest its own row, an unknown id ErrNotFound, a token its own session
+// and blocks; one bad guest row fails alone.
+func TestConnectCallsAtOnce(t *testing.T) { storetest.EachDialect(t, testConnectCallsAtOnce) }
+
+func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
+	db, _ := storetest.OpenSeededIn(t, d, time.Now)
+	ctx := context.Background()
+	if err := db.BlockUser(ctx, seedMod, seedBob); err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	created := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = store.NewUUID()
+	}
+	run := func(f func(i int) error) []error {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() { defer wg.Done(); <-start; errs[i] = f(i) }()
+		}
+		close(start)
+		wg.Wait()
+		return errs
+	}
+	// Guests written at once; on PostgreSQL the one with a NUL in its name
+	// cannot be stored (SQLite stores it).
+	bad := -1
+	if d == storetest.Postgres {
+		bad = 7
+	}
+	errs := run(func(i int) error {
+		name := fmt.Sprintf("guest-%d", i)
+		if i == bad {
+			name = "nul\x00name"
+		}
+		return db.SaveGuest(ctx, store.Guest{ID: ids[i], Name: name, CreatedAt: created, UpdatedAt: created.Add(time.Second)})
+	})
+	for i, err := range errs {
+		if (err != nil) != (i == bad) {
+			t.Fatalf("guest %d: %v", i, err)
+		}
+	}
+	// Read at once: each its own row, the bad one and unknown ids not found.
+	errs = run(func(i int) error {
+		id := ids[i]
+		if i%5 == 0 {
+			id = store.NewUUID() // unknown
+		}
+		u, blocked, err := db.UserWithBlocked(ctx, id)
+		switch {
+		case i%5 == 0 || i == bad:
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("want ErrNotFound, got %v (%+v)", err, u)
+			}
+		case err != nil:
+			return err
+		case u.ID != id || u.Name.String != fmt.Sprintf("guest-%d", i) || !u.IsAnonymous || len(blocked) != 0 || blocked == nil:
+			return fmt.Errorf("got %+v blocked %v", u, blocked)
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	// Sessions at once: each token its own user and blocks.
+	tokens := []string{"alice-session-token-0001", "mod-session-token-0002", "no-such-token"}
+	errs = run(func(i int) error {
+		token := tokens[i%len(tokens)]
+		su, info, err := db.SessionConnect(ctx, token)
+		switch {
+		case token == "no-such-token":
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("want ErrNotFound, got %v", err)
+			}
+		case err != nil:
+			return err
+		case su.Session.Token != token:
+			return fmt.Errorf("token %s got the session of %s", token, su.Session.Token)
+		case token == "mod-session-token-0002" && (su.User.ID != seedMod || fmt.Sprint(info.Blocked) != fmt.Sprint([]string{seedBob})):
+			return fmt.Errorf("moderator: %s blocked %v", su.User.ID, info.Blocked)
+		case token == "alice-session-token-0001" && (su.User.ID != seedAlice || len(info.Blocked) != 0):
+			return fmt.Errorf("alice: %s blocked %v", su.User.ID, info.Blocked)
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+}
