@@ -32,8 +32,6 @@ func (c conn) Emit(event string, payload any) {
 	}
 }
 
-func (c conn) Flush() { c.s.Flush() }
-
 // Disconnect sends the DISCONNECT packet and closes the transport a moment
 // later (sio.Config.CloseDelay), so the client sees "io server disconnect"
 // and does not reconnect by itself.

@@ -159,8 +159,6 @@ func (c *recConn) Emit(name string, payload any) {
 	c.events = append(c.events, event{Name: name, Payload: wire(payload)})
 }
 
-func (c *recConn) Flush() {}
-
 func (c *recConn) Disconnect() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -54,16 +54,9 @@ func (s *Service) join(ctx context.Context, sock *socketState, payload any) {
 	entered := sock.tenant == nil || sock.tenant.ID != tenant.ID
 	changed := s.enterPresence(ctx, sock, tenant, rooms, shown)
 	sock.alias = sentAlias
-	saved := s.saveProfile(ctx, sock, profile)
+	s.saveProfile(ctx, sock, profile)
 	sock.conn.Join(append([]string{"tenant:" + tenant.Slug, sock.id.UserID}, rooms...)...)
 	s.sendBlocked(ctx, sock)
-	if saved != nil {
-		// The reply leaves while the guest's row is written; the tenant
-		// hears of the join, and the socket's next event runs, only once
-		// it is.
-		sock.conn.Flush()
-		saved()
-	}
 	if entered {
 		s.schedule.joined(tenant.ID, tenant.Slug, sock.conn.ID())
 	} else {

@@ -1,16 +1,12 @@
 package chat
 
 import (
-	"context"
-	"errors"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"chatd"
-	"chatd/store"
 )
 
 func joinPayload(id, alias string, extra map[string]any) map[string]any {
@@ -303,60 +299,4 @@ func TestJoinShowsAliasAsSentAndStoresItSanitised(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM "user" WHERE "id" = $1 AND "name" = 'Zoë_bXb-1'`, bobID); n != 1 {
 		t.Fatal("the stored name was not sanitised")
 	}
-}
-
-// heldGuestStore holds every guest row write until released.
-type heldGuestStore struct {
-	Store
-	started chan struct{}
-	release chan struct{}
-}
-
-func (h *heldGuestStore) SaveGuest(ctx context.Context, g store.Guest) error {
-	h.started <- struct{}{}
-	<-h.release
-	return h.Store.SaveGuest(ctx, g)
-}
-
-// TestGuestRowBesideTheReply: a new guest's join answers blockedUsers while
-// its row is being written; the join's handler, and so the socket's next
-// event, and the tenant's presenceUpdate wait until the row is written.
-func TestGuestRowBesideTheReply(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	held := &heldGuestStore{Store: e.db, started: make(chan struct{}, 1), release: make(chan struct{})}
-	svc := e.newService(Config{PresenceWindow: testWindow}, nil, func(d *Deps) { d.Store = held })
-	ctx := context.Background()
-	c := e.hub.newConn()
-	id, err := svc.Authenticate(ctx, Handshake{UserID: store.NewUUID(), UserAlias: "Nuova", TenantSlug: "demo"}, c.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Connected(ctx, c, id)
-	handled := make(chan struct{})
-	go func() {
-		svc.Handle(ctx, c, "join", []any{wire(joinPayload(id.UserID, "Nuova", nil))})
-		close(handled)
-	}()
-	<-held.started
-	c.waitFor(t, "blockedUsers")
-	e.hub.clock.Advance(3 * testWindow)
-	time.Sleep(20 * time.Millisecond)
-	select {
-	case <-handled:
-		t.Fatal("the join returned before the guest's row was written")
-	default:
-	}
-	if got := c.names(); slices.Contains(got, "presenceUpdate") {
-		t.Fatalf("presenceUpdate before the row was written: %v", got)
-	}
-	if _, err := e.db.UserByID(ctx, id.UserID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("row before the write: %v", err)
-	}
-	close(held.release)
-	<-handled
-	if u, err := e.db.UserByID(ctx, id.UserID); err != nil || u.Name.String != "Nuova" {
-		t.Fatalf("row after the join: %+v, %v", u, err)
-	}
-	c.waitFor(t, "presenceUpdate")
 }

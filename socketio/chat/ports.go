@@ -23,9 +23,6 @@ type Conn interface {
 	// Disconnect closes the socket so that the client sees
 	// "io server disconnect".
 	Disconnect()
-	// Flush sends what was emitted to this socket so far without waiting
-	// for the event's handler to return (it otherwise leaves then).
-	Flush()
 }
 
 // Hub sends to every socket in a room, across every chatd process sharing

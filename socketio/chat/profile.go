@@ -50,32 +50,23 @@ func (r *userRow) with(p store.UserProfile) *userRow {
 // join compares with the row read at connect and skips the database when
 // nothing differs; a later join writes with a condition that leaves an
 // unchanged row alone. A guest's first join creates its row.
-//
-// A guest's write runs beside the rest of the join: saveProfile returns a
-// wait that ends when it is done (nil when nothing is being written), so a
-// new guest's reply does not wait for its row (most of its join's time).
-func (s *Service) saveProfile(ctx context.Context, sock *socketState, p store.UserProfile) (wait func()) {
+func (s *Service) saveProfile(ctx context.Context, sock *socketState, p store.UserProfile) {
 	fresh := sock.rowFresh
 	sock.rowFresh = false
 	// A guest row no join ever wrote is marked as joined by its first join,
 	// changed or not, so the sweep of unused guests leaves it alone.
 	mark := sock.id.Anonymous && sock.row != nil && sock.row.untouched
 	if fresh && !mark && sock.row.holds(p) {
-		return nil
+		return
 	}
-	if !sock.id.Anonymous {
-		s.profileSaved(sock, p, s.store.SaveProfile(ctx, sock.id.UserID, p))
-		return nil
+	var err error
+	if sock.id.Anonymous {
+		g := store.Guest{ID: sock.id.UserID, Name: *p.Name, Status: *p.Status, Image: p.Image,
+			CreatedAt: sock.connectedAt, UpdatedAt: s.profileTime(sock), Touch: mark}
+		err = s.store.SaveGuest(ctx, g)
+	} else {
+		err = s.store.SaveProfile(ctx, sock.id.UserID, p)
 	}
-	g := store.Guest{ID: sock.id.UserID, Name: *p.Name, Status: *p.Status, Image: p.Image,
-		CreatedAt: sock.connectedAt, UpdatedAt: s.profileTime(sock), Touch: mark}
-	done := make(chan error, 1)
-	go func() { done <- s.store.SaveGuest(ctx, g) }()
-	return func() { s.profileSaved(sock, p, <-done) }
-}
-
-// profileSaved records the outcome of a profile write.
-func (s *Service) profileSaved(sock *socketState, p store.UserProfile, err error) {
 	if err != nil {
 		s.log.Error("join profile update failed", slog.String("user_id", sock.id.UserID), slog.String("error", err.Error()))
 		return

@@ -100,7 +100,6 @@ func (c *stormConn) Emit(event string, payload any) {
 }
 
 func (c *stormConn) Disconnect() {}
-func (c *stormConn) Flush()      {}
 
 // online is the number of users in the socket's last presenceUpdate.
 func (c *stormConn) online() int {

@@ -93,10 +93,6 @@ func (s *Socket) Emit(event string, args ...any) error {
 	return nil
 }
 
-// Flush writes what was sent to this socket's connection so far, now,
-// instead of when the client's handlers are done (engineio.Session.Flush).
-func (s *Socket) Flush() { s.client.es.Flush() }
-
 // Send sends a packet to this socket (its namespace is set here).
 func (s *Socket) Send(p *Packet) {
 	p.Nsp = s.nsp.name
