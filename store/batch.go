@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,8 @@ type batcher[In, Out any] struct {
 	mu       sync.Mutex
 	queue    []*batchCall[In, Out]
 	inFlight bool
+
+	statements atomic.Int64 // statements run, retries included (tests and benchmarks)
 }
 
 type batchResult[Out any] struct {
@@ -127,6 +130,7 @@ func (b *batcher[In, Out]) runOne(batch []*batchCall[In, Out]) {
 	for i, c := range batch {
 		in[i] = c.in
 	}
+	b.statements.Add(1)
 	res, err := b.run(ctx, in)
 	for i, c := range batch {
 		switch {
@@ -135,6 +139,7 @@ func (b *batcher[In, Out]) runOne(batch []*batchCall[In, Out]) {
 		case len(batch) == 1:
 			c.res.err = err
 		default:
+			b.statements.Add(1)
 			one, err := b.run(ctx, in[i:i+1])
 			if err != nil {
 				c.res.err = err
