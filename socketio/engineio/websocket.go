@@ -174,14 +174,17 @@ func (c *wsConn) flush(w *batchWriter) {
 }
 
 // flushNow writes what waits on c from the caller's goroutine, as one
-// batch of the flusher would; without a descriptor it leaves c to kick.
+// batch of the flusher would; a connection without a descriptor is kicked
+// (its writer of its own writes at once).
 func (c *wsConn) flushNow() {
+	c.s.mu.Lock()
 	if c.flusher == nil || c.rc == nil {
+		c.kick()
+		c.s.mu.Unlock()
 		return
 	}
 	// If a batch of c is being written, the writer then writes the rest at
 	// once instead of handing it back to the flusher.
-	c.s.mu.Lock()
 	c.urgent = true
 	c.s.mu.Unlock()
 	var w batchWriter
