@@ -50,10 +50,7 @@ func newConnectBatches(db *DB) connectBatches {
 // batch, PostgreSQL's CPU the connect path's limit). Planned each time, the
 // lookup uses the primary key whatever the size.
 func (db *DB) usersWithBlocked(ctx context.Context, ids []string) ([]batchResult[userWithBlocked], error) {
-	var rows []struct {
-		User
-		BlockedID sql.NullString `db:"blockedId"`
-	}
+	var rows []userBlockedRow
 	err := db.db.SelectContext(ctx, &rows, `
 		SELECT `+userColumns+`, b."blockedId" FROM "user" u
 		LEFT JOIN "BlockedUser" b ON b."userId" = u."id"
@@ -61,7 +58,27 @@ func (db *DB) usersWithBlocked(ctx context.Context, ids []string) ([]batchResult
 	if err != nil {
 		return nil, fmt.Errorf("store: user with blocked: %w", err)
 	}
-	found := make(map[string]*userWithBlocked, len(ids))
+	found := foldUsers(rows)
+	res := make([]batchResult[userWithBlocked], len(ids))
+	for i, id := range ids {
+		if u := found[id]; u != nil {
+			res[i].out = *u
+		}
+	}
+	return res, nil
+}
+
+// userBlockedRow is a row of the user-with-blocks query: the user, and one
+// user it blocked (NULL when none).
+type userBlockedRow struct {
+	User
+	BlockedID sql.NullString `db:"blockedId"`
+}
+
+// foldUsers gathers rows ordered by user, then block, into each user with
+// its blocked ids, oldest block first.
+func foldUsers(rows []userBlockedRow) map[string]*userWithBlocked {
+	found := map[string]*userWithBlocked{}
 	for _, r := range rows {
 		u := found[r.ID]
 		if u == nil {
@@ -72,24 +89,44 @@ func (db *DB) usersWithBlocked(ctx context.Context, ids []string) ([]batchResult
 			u.blocked = append(u.blocked, r.BlockedID.String)
 		}
 	}
-	res := make([]batchResult[userWithBlocked], len(ids))
-	for i, id := range ids {
-		if u := found[id]; u != nil {
-			res[i].out = *u
+	return found
+}
+
+// sessionConnectRow is a row of the session-connect query: the session
+// and its user, and one staff room (kind 0) or blocked user (kind 1), or
+// neither.
+type sessionConnectRow struct {
+	SessionUser
+	Kind sql.NullInt64  `db:"kind"`
+	ID   sql.NullString `db:"xid"`
+}
+
+// foldSessions gathers rows ordered by token, then kind, into each
+// session with its rooms and blocked ids.
+func foldSessions(rows []sessionConnectRow) map[string]*sessionConnect {
+	found := map[string]*sessionConnect{}
+	for _, r := range rows {
+		sc := found[r.Session.Token]
+		if sc == nil {
+			sc = &sessionConnect{found: true, su: r.SessionUser, info: ConnectInfo{Rooms: []string{}, Blocked: []string{}}}
+			found[r.Session.Token] = sc
+		}
+		switch {
+		case !r.Kind.Valid:
+		case r.Kind.Int64 == 0:
+			sc.info.Rooms = append(sc.info.Rooms, r.ID.String)
+		default:
+			sc.info.Blocked = append(sc.info.Blocked, r.ID.String)
 		}
 	}
-	return res, nil
+	return found
 }
 
 // sessionsConnect is SessionConnect for several tokens in one query: the
 // rooms and blocks of each session's user are read beside it (LATERAL),
 // each through its user's index.
 func (db *DB) sessionsConnect(ctx context.Context, tokens []string) ([]batchResult[sessionConnect], error) {
-	var rows []struct {
-		SessionUser
-		Kind sql.NullInt64  `db:"kind"`
-		ID   sql.NullString `db:"xid"`
-	}
+	var rows []sessionConnectRow
 	err := db.db.SelectContext(ctx, &rows, sessionUserSelect+`,
 		       x."kind" "kind", x."id" "xid"
 		FROM "session" s JOIN "user" u ON u."id" = s."userId"
@@ -106,21 +143,7 @@ func (db *DB) sessionsConnect(ctx context.Context, tokens []string) ([]batchResu
 	if err != nil {
 		return nil, fmt.Errorf("store: session connect: %w", err)
 	}
-	found := make(map[string]*sessionConnect, len(tokens))
-	for _, r := range rows {
-		sc := found[r.Session.Token]
-		if sc == nil {
-			sc = &sessionConnect{found: true, su: r.SessionUser, info: ConnectInfo{Rooms: []string{}, Blocked: []string{}}}
-			found[r.Session.Token] = sc
-		}
-		switch {
-		case !r.Kind.Valid:
-		case r.Kind.Int64 == 0:
-			sc.info.Rooms = append(sc.info.Rooms, r.ID.String)
-		default:
-			sc.info.Blocked = append(sc.info.Blocked, r.ID.String)
-		}
-	}
+	found := foldSessions(rows)
 	res := make([]batchResult[sessionConnect], len(tokens))
 	for i, t := range tokens {
 		if sc := found[t]; sc != nil {
@@ -158,23 +181,13 @@ func (db *DB) saveGuests(ctx context.Context, gs []Guest) ([]batchResult[struct{
 		ids[i], names[i], statuses[i], images[i] = g.ID, g.Name, g.Status, derefNull(g.Image)
 		created[i], updated[i] = dbTimeText(g.CreatedAt), dbTimeText(g.UpdatedAt)
 	}
-	conflict := `DO UPDATE SET "name" = EXCLUDED."name", "status" = EXCLUDED."status",
-		  "image" = CASE WHEN $7 THEN EXCLUDED."image" ELSE "user"."image" END,
-		  "updatedAt" = EXCLUDED."updatedAt"
-		WHERE "user"."isAnonymous" AND ($8
-		   OR "user"."name" IS DISTINCT FROM EXCLUDED."name"
-		   OR "user"."status" IS DISTINCT FROM EXCLUDED."status"
-		   OR ($7 AND "user"."image" IS DISTINCT FROM EXCLUDED."image"))`
 	args := []any{ids, names, pq.Array(statuses), pq.Array(images), created, updated, gs[0].Image != nil, gs[0].Touch}
-	if gs[0].OnlyCreate {
-		conflict, args = `DO NOTHING`, args[:6]
-	}
 	_, err := db.hotExec(ctx, `
 		INSERT INTO "user" ("id", "name", "status", "image", "isAnonymous", "role", "createdAt", "updatedAt")
 		SELECT v."id", v."name", v."status", v."image", `+db.dialect.lazyTrue+`, 'USER', v."c", v."u"
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamp(3)[], $6::timestamp(3)[])
 		  AS v("id", "name", "status", "image", "c", "u")
-		ON CONFLICT ("id") `+conflict, args...)
+		ON CONFLICT ("id") `+guestConflict(gs[0]), args[:guestArgs(gs[0])]...)
 	if err != nil {
 		return nil, fmt.Errorf("store: save guest: %w", err)
 	}

@@ -134,11 +134,7 @@ func (db *DB) SessionConnect(ctx context.Context, token string) (SessionUser, Co
 
 // sessionConnect is SessionConnect in a statement of its own.
 func (db *DB) sessionConnect(ctx context.Context, token string) (SessionUser, ConnectInfo, error) {
-	var rows []struct {
-		SessionUser
-		Kind sql.NullInt64  `db:"kind"`
-		ID   sql.NullString `db:"xid"`
-	}
+	var rows []sessionConnectRow
 	err := db.hotSelect(ctx, &rows, sessionUserSelect+`,
 		       x."kind" "kind", x."id" "xid"
 		FROM "session" s JOIN "user" u ON u."id" = s."userId"
@@ -155,18 +151,9 @@ func (db *DB) sessionConnect(ctx context.Context, token string) (SessionUser, Co
 	if err != nil {
 		return SessionUser{}, ConnectInfo{}, fmt.Errorf("store: session connect: %w", err)
 	}
-	if len(rows) == 0 {
+	sc := foldSessions(rows)[token]
+	if sc == nil {
 		return SessionUser{}, ConnectInfo{}, fmt.Errorf("store: session connect: %w", ErrNotFound)
 	}
-	st := ConnectInfo{Rooms: []string{}, Blocked: []string{}}
-	for _, r := range rows {
-		switch {
-		case !r.Kind.Valid:
-		case r.Kind.Int64 == 0:
-			st.Rooms = append(st.Rooms, r.ID.String)
-		default:
-			st.Blocked = append(st.Blocked, r.ID.String)
-		}
-	}
-	return rows[0].SessionUser, st, nil
+	return sc.su, sc.info, nil
 }

@@ -57,10 +57,7 @@ func (db *DB) UserWithBlocked(ctx context.Context, id string) (User, []string, e
 
 // userWithBlocked is UserWithBlocked in a statement of its own.
 func (db *DB) userWithBlocked(ctx context.Context, id string) (User, []string, error) {
-	var rows []struct {
-		User
-		BlockedID sql.NullString `db:"blockedId"`
-	}
+	var rows []userBlockedRow
 	err := db.hotSelect(ctx, &rows, `
 		SELECT `+userColumns+`, b."blockedId" FROM "user" u
 		LEFT JOIN "BlockedUser" b ON b."userId" = u."id"
@@ -68,16 +65,11 @@ func (db *DB) userWithBlocked(ctx context.Context, id string) (User, []string, e
 	if err != nil {
 		return User{}, nil, fmt.Errorf("store: user with blocked: %w", err)
 	}
-	if len(rows) == 0 {
+	u := foldUsers(rows)[id]
+	if u == nil {
 		return User{}, nil, fmt.Errorf("store: user with blocked: %w", ErrNotFound)
 	}
-	blocked := []string{}
-	for _, r := range rows {
-		if r.BlockedID.Valid {
-			blocked = append(blocked, r.BlockedID.String)
-		}
-	}
-	return rows[0].User, blocked, nil
+	return u.user, u.blocked, nil
 }
 
 // CreateUserTx inserts u inside tx (a login creates the user and its first

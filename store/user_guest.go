@@ -51,26 +51,45 @@ func (db *DB) SaveGuest(ctx context.Context, g Guest) error {
 
 // saveGuest is SaveGuest in a statement of its own.
 func (db *DB) saveGuest(ctx context.Context, g Guest) error {
-	conflict := `DO UPDATE SET "name" = EXCLUDED."name", "status" = EXCLUDED."status",
+	args := []any{g.ID, g.Name, g.Status, derefNull(g.Image), chatd.DBTime(g.CreatedAt), chatd.DBTime(g.UpdatedAt),
+		g.Image != nil, g.Touch}
+	_, err := db.hotExec(ctx, `
+		INSERT INTO "user" ("id", "name", "status", "image", "isAnonymous", "role", "createdAt", "updatedAt")
+		VALUES ($1, $2, $3, $4, `+db.dialect.lazyTrue+`, 'USER', $5, $6)
+		ON CONFLICT ("id") `+guestConflict(g), args[:guestArgs(g)]...)
+	if err != nil {
+		return fmt.Errorf("store: save guest: %w", err)
+	}
+	return nil
+}
+
+// guestUpdate is a guest write's conflict rule, its arguments 1–6 the row
+// and 7–8 whether the image is written and whether updatedAt is (Touch):
+// the profile of an anonymous user is updated when it differs or Touch.
+const guestUpdate = `DO UPDATE SET "name" = EXCLUDED."name", "status" = EXCLUDED."status",
 		  "image" = CASE WHEN $7 THEN EXCLUDED."image" ELSE "user"."image" END,
 		  "updatedAt" = EXCLUDED."updatedAt"
 		WHERE "user"."isAnonymous" AND ($8
 		   OR "user"."name" IS DISTINCT FROM EXCLUDED."name"
 		   OR "user"."status" IS DISTINCT FROM EXCLUDED."status"
 		   OR ($7 AND "user"."image" IS DISTINCT FROM EXCLUDED."image"))`
-	args := []any{g.ID, g.Name, g.Status, derefNull(g.Image), chatd.DBTime(g.CreatedAt), chatd.DBTime(g.UpdatedAt),
-		g.Image != nil, g.Touch}
+
+// guestConflict is the conflict rule of g's write: OnlyCreate leaves an
+// existing row alone.
+func guestConflict(g Guest) string {
 	if g.OnlyCreate {
-		conflict, args = `DO NOTHING`, args[:6]
+		return `DO NOTHING`
 	}
-	_, err := db.hotExec(ctx, `
-		INSERT INTO "user" ("id", "name", "status", "image", "isAnonymous", "role", "createdAt", "updatedAt")
-		VALUES ($1, $2, $3, $4, `+db.dialect.lazyTrue+`, 'USER', $5, $6)
-		ON CONFLICT ("id") `+conflict, args...)
-	if err != nil {
-		return fmt.Errorf("store: save guest: %w", err)
+	return guestUpdate
+}
+
+// guestArgs is how many of the eight arguments g's write passes: the
+// conflict rule of OnlyCreate names only the row's six.
+func guestArgs(g Guest) int {
+	if g.OnlyCreate {
+		return 6
 	}
-	return nil
+	return 8
 }
 
 // SweepGuests deletes up to limit guests created before createdBefore that
