@@ -150,6 +150,14 @@ func serveForTestEnv(t *testing.T, extra map[string]string) string {
 	for k, v := range extra {
 		env[k] = v
 	}
+	return serveEnv(t, env, port)
+}
+
+// serveEnv runs chatd's serve in the process with env as its whole
+// environment until t ends, and returns its public address (127.0.0.1:port)
+// once it answers /api/health.
+func serveEnv(t *testing.T, env map[string]string, port int) string {
+	t.Helper()
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -98,28 +97,7 @@ func serveSocketLimits(t *testing.T) (string, string) {
 		"NODE_ENV": "test", "HOST": "127.0.0.1", "PORT": strconv.Itoa(port), "API_PORT": strconv.Itoa(port),
 		"METRICS_ADDR": "127.0.0.1:" + strconv.Itoa(metricsPort), "SHUTDOWN_TIMEOUT": "2",
 		"SOCKET_HANDSHAKE_RATE": "0.001", "SOCKET_HANDSHAKE_BURST": "4", "SOCKET_MAX_PER_IP": "2"}
-	cfg, err := LoadConfig(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/api/health"); err == nil {
-			resp.Body.Close()
-			return addr, "127.0.0.1:" + strconv.Itoa(metricsPort)
-		} else if time.Now().After(deadline) {
-			t.Fatalf("chatd did not start: %v", err)
-		}
-	}
+	return serveEnv(t, env, port), "127.0.0.1:" + strconv.Itoa(metricsPort)
 }
 
 // dialSocket opens a websocket session as client ip ("" = loopback
