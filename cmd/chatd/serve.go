@@ -226,8 +226,13 @@ func listen(ctx context.Context, timeout time.Duration, limits HTTPLimits, logge
 	// Bind every address before serving any, so a taken port fails the
 	// start cleanly instead of leaving the other listeners half up.
 	bound := make([]net.Listener, 0, len(listeners))
+	// No TCP keep-alive probes: an idle connection is ended by the HTTP
+	// idle timeout or, for a socket, by the engine's heartbeat, well before
+	// probes would notice a dead peer; not setting them up saves four
+	// system calls on every accepted connection.
+	lc := net.ListenConfig{KeepAlive: -1}
 	for _, l := range listeners {
-		ln, err := net.Listen("tcp", l.addr)
+		ln, err := lc.Listen(ctx, "tcp", l.addr)
 		if err != nil {
 			for _, b := range bound {
 				b.Close()

@@ -8,6 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// msgMore asks the kernel to hold a write for what follows: on the last
+// write before a close, that is the FIN (websocket.go, tryWrite).
+const msgMore = unix.MSG_MORE
+
 // poller watches idle websockets for input without a goroutine per
 // connection: every idle connection's descriptor sits in one epoll set,
 // registered one-shot, and the epoll descriptor itself sits in Go's

@@ -2,6 +2,9 @@
 
 package engineio
 
+// msgMore is Linux's MSG_MORE; elsewhere a last write is sent as it is.
+const msgMore = 0
+
 // poller is Linux's epoll set of idle websockets; elsewhere every
 // connection reads with a goroutine of its own.
 type poller struct{}

@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/gobwas/ws"
 )
 
 // ServeHTTP serves every Engine.IO request: handshakes, polling GETs and
@@ -92,12 +90,13 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket b
 	var c *wsConn
 	var first *bufio.Reader
 	if websocket {
-		conn, rw, _, err := ws.UpgradeHTTP(r, w)
+		conn, buffered, head, err := upgradeWebsocket(r, w)
 		if err != nil {
-			s.release() // gobwas has answered the request
+			s.release() // refused and answered
 			return
 		}
-		c, first = newWSConn(s, conn), buffered(rw.Reader)
+		c, first = newWSConn(s, conn), buffered
+		c.head = head // leaves with the open packet
 		s.ws = c
 	}
 	s.recv = srv.handler.Open(s)
@@ -128,15 +127,20 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 		s.upgrading = true // claimed before the handshake: a second websocket is refused
 	}
 	s.mu.Unlock()
-	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	conn, first, head, err := upgradeWebsocket(r, w)
 	if !ok {
 		// As Node: the websocket opens, then closes at once.
 		if err == nil {
-			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = conn.Write(wsCloseEmpty.wire)
+			_ = writeHead(conn, append(head, wsCloseEmpty.wire...), time.Second)
 			_ = conn.Close()
 		}
 		return
+	}
+	if err == nil {
+		err = writeHead(conn, head, s.srv.cfg.WriteTimeout)
+		if err != nil {
+			_ = conn.Close()
+		}
 	}
 	if err != nil {
 		s.mu.Lock()
@@ -155,16 +159,7 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	s.probe = c
 	s.mu.Unlock()
 	s.watchUpgrade(c)
-	c.startReading(buffered(rw.Reader))
-}
-
-// buffered returns r when it holds bytes the client sent right after its
-// upgrade request, nil otherwise (the HTTP server's buffer is then dropped).
-func buffered(br *bufio.Reader) *bufio.Reader {
-	if br != nil && br.Buffered() > 0 {
-		return br
-	}
-	return nil
+	c.startReading(first)
 }
 
 func isWebsocketUpgrade(r *http.Request) bool {

@@ -44,6 +44,7 @@ type wsConn struct {
 	urgent    bool // flushNow came while it was being written: write again at once
 	final     bool // close the connection once the queue is written
 	closed    bool
+	head      []byte // the 101 response, written before the first frame
 }
 
 func newWSConn(s *Session, conn net.Conn) *wsConn {
@@ -133,18 +134,24 @@ func (c *wsConn) flush(w *batchWriter) {
 	}
 	w.frames = s.queue.take(w.frames[:0])
 	c.urgent = false
-	if len(w.frames) == 0 {
+	head := c.head
+	c.head = nil
+	if len(w.frames) == 0 && head == nil {
 		c.finishLocked()
 		s.mu.Unlock()
 		return
 	}
 	c.writing = true
+	last := c.final // the batch ends with the close frame: the connection closes next
 	s.mu.Unlock()
 	w.bufs = w.bufs[:0]
+	if head != nil {
+		w.bufs = append(w.bufs, head)
+	}
 	for _, f := range w.frames {
 		w.bufs = append(w.bufs, f.wire)
 	}
-	rest, err := c.tryWrite(w.bufs)
+	rest, err := c.tryWrite(w.bufs, last)
 	clear(w.frames)
 	switch {
 	case err != nil:
@@ -200,15 +207,21 @@ func (c *wsConn) finishLocked() {
 }
 
 // tryWrite makes one non-blocking writev of bufs and returns what the
-// socket did not take.
-func (c *wsConn) tryWrite(bufs [][]byte) ([][]byte, error) {
+// socket did not take. last says the connection is closed right after:
+// the kernel then holds the bytes for the FIN the close adds, so the close
+// frame and the end of the connection leave in one TCP segment.
+func (c *wsConn) tryWrite(bufs [][]byte, last bool) ([][]byte, error) {
 	for len(bufs) > 0 {
 		chunk := bufs[:min(len(bufs), 1024)] // IOV_MAX
 		want := total(chunk)
 		var n int
 		var werr error
 		err := c.rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), chunk)
+			if last && msgMore != 0 && len(chunk) == len(bufs) {
+				n, werr = unix.SendmsgBuffers(int(fd), chunk, nil, nil, msgMore)
+			} else {
+				n, werr = unix.Writev(int(fd), chunk)
+			}
 			return true
 		})
 		if err != nil {
@@ -265,7 +278,9 @@ func (c *wsConn) writeBlocking(rest net.Buffers) {
 		}
 		s.mu.Lock()
 		frames = s.queue.take(frames[:0])
-		if len(frames) == 0 || c.closed {
+		head := c.head
+		c.head = nil
+		if (len(frames) == 0 && head == nil) || c.closed {
 			c.writing = false
 			c.finishLocked()
 			s.mu.Unlock()
@@ -273,6 +288,15 @@ func (c *wsConn) writeBlocking(rest net.Buffers) {
 		}
 		s.mu.Unlock()
 		rest = rest[:0]
+		if head != nil && len(frames) > 0 {
+			// One write, not net.Buffers' one per buffer: the 101 and the
+			// open packet go together here too.
+			head = slices.Concat(head, frames[0].wire)
+			frames = frames[1:]
+		}
+		if head != nil {
+			rest = append(rest, head)
+		}
 		for _, f := range frames {
 			rest = append(rest, f.wire)
 		}
