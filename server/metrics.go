@@ -45,7 +45,11 @@ func (m *Metrics) observe(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	method := c.Request.Method
-	m.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
-	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+	m.record(c.Request.Method, route, c.Writer.Status(), time.Since(start))
+}
+
+// record counts one request.
+func (m *Metrics) record(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 }

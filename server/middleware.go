@@ -157,20 +157,25 @@ func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		level := slog.LevelInfo
-		if strings.HasPrefix(c.Request.URL.Path, "/socket.io/") && c.Writer.Status() < 400 {
-			level = slog.LevelDebug
-		}
-		if !s.log.Enabled(c.Request.Context(), level) {
-			return
-		}
-		s.log.LogAttrs(c.Request.Context(), level, "http request",
-			slog.String("method", c.Request.Method),
-			slog.String("path", c.Request.URL.Path),
-			slog.Int("status", c.Writer.Status()),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("client_ip", s.origins.ClientIP(c.Request)))
+		s.logRequest(c.Request, c.Writer.Status(), time.Since(start))
 	}
+}
+
+// logRequest writes the access log line of one request.
+func (s *Server) logRequest(r *http.Request, status int, d time.Duration) {
+	level := slog.LevelInfo
+	if strings.HasPrefix(r.URL.Path, "/socket.io/") && status < 400 {
+		level = slog.LevelDebug
+	}
+	if !s.log.Enabled(r.Context(), level) {
+		return
+	}
+	s.log.LogAttrs(r.Context(), level, "http request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+		slog.String("client_ip", s.origins.ClientIP(r)))
 }
 
 // notFound answers unknown routes: an empty 404 under /api/auth/ (as

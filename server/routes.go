@@ -24,7 +24,7 @@ func (s *Server) routes() {
 
 	// Socket.IO: the engine answers both transports and the upgrade itself.
 	if s.deps.Sockets != nil {
-		e.Any("/socket.io/*any", gin.WrapH(s.deps.Sockets))
+		e.Any(socketRoute, gin.WrapH(s.deps.Sockets))
 	}
 
 	// "A session is required", in each style: the 401 and the 500 are the

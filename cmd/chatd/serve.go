@@ -202,20 +202,24 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	logger.Info("chatd starting", "version", version, "database", db.Dialect(), "cors_origins", origins)
 	logNativeApps(logger, cfg, allowList)
-	listeners := []listener{{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), srv.Handler()}}
+	// Websocket handshakes take the server's lane past net/http and gin.
+	lane := func(ln net.Listener) net.Listener { return srv.Listener(ln, cfg.HTTP.ReadHeaderTimeout) }
+	listeners := []listener{{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), srv.Handler(), lane}}
 	if cfg.APIPort != cfg.Port {
-		listeners = append(listeners, listener{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.APIPort)), srv.Handler()})
+		listeners = append(listeners, listener{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.APIPort)), srv.Handler(), lane})
 	}
 	if cfg.MetricsAddr != "" {
-		listeners = append(listeners, listener{cfg.MetricsAddr, metricsHandler(registry)})
+		listeners = append(listeners, listener{cfg.MetricsAddr, metricsHandler(registry), nil})
 	}
 	return listen(listenCtx, cfg.ShutdownTimeout, cfg.HTTP, logger, listeners)
 }
 
-// listener is one address and what it serves.
+// listener is one address and what it serves; wrap, when set, stands
+// in front of the HTTP server on it.
 type listener struct {
 	addr    string
 	handler http.Handler
+	wrap    func(net.Listener) net.Listener
 }
 
 // listen serves every listener until ctx ends, then shuts each down within
@@ -238,6 +242,9 @@ func listen(ctx context.Context, timeout time.Duration, limits HTTPLimits, logge
 				b.Close()
 			}
 			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		if l.wrap != nil {
+			ln = l.wrap(ln)
 		}
 		bound = append(bound, ln)
 	}
