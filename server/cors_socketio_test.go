@@ -8,23 +8,27 @@ import (
 	"chatd/socketio"
 )
 
+// mountGateway is a newAPIEnv edit that mounts the real socket gateway, on
+// the environment's store, resolver and allow-list; it closes with t.
+func mountGateway(t *testing.T, c *Config, d *Deps) {
+	t.Helper()
+	origins, err := NewOrigins(c.CORSOrigins, c.TrustedProxies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := socketio.New(socketio.Config{}, socketio.Deps{Store: d.Store, Sessions: d.Resolver, Origins: origins, Logger: d.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	d.Sockets = gw.Handler()
+}
+
 // TestCORSOverSocketIOHandshake sends the same handshake from an allowed and
 // a disallowed origin to the real gateway mounted in the server.
 func TestCORSOverSocketIOHandshake(t *testing.T) {
 	t.Parallel()
-	var gw *socketio.Gateway
-	e := newAPIEnv(t, func(c *Config, d *Deps) {
-		origins, err := NewOrigins(c.CORSOrigins, c.TrustedProxies)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gw, err = socketio.New(socketio.Config{}, socketio.Deps{Store: d.Store, Sessions: d.Resolver, Origins: origins, Logger: d.Logger})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Sockets = gw.Handler()
-	})
-	t.Cleanup(gw.Close)
+	e := newAPIEnv(t, func(c *Config, d *Deps) { mountGateway(t, c, d) })
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(srv.Close)
 

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -217,4 +219,29 @@ func (c *replayConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return c.Conn.Read(p)
+}
+
+// ReadFrom and CloseWrite reach the TCP connection under a replayConn, as
+// the HTTP server would use them on a plain one (sendfile; a graceful
+// close after an error).
+func (c *replayConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
+
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+var errNoDescriptor = errors.New("server: no descriptor to hand out")
+
+// SyscallConn gives the socket engine the descriptor (to poll an idle
+// websocket without a goroutine) once the replayed bytes are read: the
+// descriptor's reads would skip them.
+func (c *replayConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok || len(c.pending) > 0 {
+		return nil, errNoDescriptor
+	}
+	return sc.SyscallConn()
 }

@@ -3,13 +3,11 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"syscall"
 	"time"
 )
 
@@ -108,29 +106,4 @@ func (w *laneResponse) finish() int {
 	_ = resp.Write(w.conn)
 	_ = w.conn.Close()
 	return w.status
-}
-
-// ReadFrom and CloseWrite reach the TCP connection under a replayConn, as
-// the HTTP server would use them on a plain one (sendfile; a graceful
-// close after an error).
-func (c *replayConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
-
-func (c *replayConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
-
-var errNoDescriptor = errors.New("server: no descriptor to hand out")
-
-// SyscallConn gives the socket engine the descriptor (to poll an idle
-// websocket without a goroutine) once the replayed bytes are read: the
-// descriptor's reads would skip them.
-func (c *replayConn) SyscallConn() (syscall.RawConn, error) {
-	sc, ok := c.Conn.(syscall.Conn)
-	if !ok || len(c.pending) > 0 {
-		return nil, errNoDescriptor
-	}
-	return sc.SyscallConn()
 }

@@ -12,8 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"chatd/socketio"
 )
 
 const laneKey = "dGhlIHNhbXBsZSBub25jZQ==" // RFC 6455's example: its accept is s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
@@ -23,17 +21,9 @@ const laneKey = "dGhlIHNhbXBsZSBub25jZQ==" // RFC 6455's example: its accept is 
 // the environment and the address.
 func laneEnv(t *testing.T) (*apiEnv, string) {
 	t.Helper()
-	var gw *socketio.Gateway
 	e := newAPIEnv(t, func(c *Config, d *Deps) {
-		origins, err := NewOrigins(c.CORSOrigins, c.TrustedProxies)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gw, err = socketio.New(socketio.Config{}, socketio.Deps{Store: d.Store, Sessions: d.Resolver, Origins: origins, Logger: d.Logger})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Sockets = gw.Handler()
+		mountGateway(t, c, d)
+		var err error
 		if d.Metrics, err = NewMetrics(prometheus.NewRegistry()); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +34,7 @@ func laneEnv(t *testing.T) (*apiEnv, string) {
 	}
 	hs := &http.Server{Handler: e.h, ReadHeaderTimeout: time.Second}
 	go func() { _ = hs.Serve(e.srv.Listener(ln, time.Second)) }()
-	t.Cleanup(func() { gw.Close(); hs.Close() })
+	t.Cleanup(func() { hs.Close() })
 	return e, ln.Addr().String()
 }
 

@@ -24,8 +24,7 @@ func upgradeWebsocket(r *http.Request, w http.ResponseWriter) (conn net.Conn, fi
 	if err != nil {
 		if conn != nil {
 			// gobwas has put its error response where the 101 would go.
-			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = conn.Write(hj.head.Bytes())
+			_ = writeHead(conn, hj.head.Bytes(), time.Second)
 			_ = conn.Close()
 		}
 		return nil, nil, nil, err
@@ -49,8 +48,8 @@ func (h *heldResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, rw, nil
 }
 
-// writeHead writes a held 101 response on its own: for a probe, which has
-// no frame to go with it yet.
+// writeHead writes a held response on its own: a refusal, or the 101 of a
+// probe, which has no frame to go with it yet.
 func writeHead(conn net.Conn, head []byte, timeout time.Duration) error {
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	_, err := conn.Write(head)

@@ -39,14 +39,9 @@ func TestWebsocketOpensInOneSegment(t *testing.T) {
 	if p := string(frame[2:]); frame[0] != 0x81 || !strings.HasPrefix(p, `0{"sid":"`) {
 		t.Fatalf("first frame %x %q, want the open packet", frame[0], p)
 	}
-	if n := dataSegmentsIn(t, conn); n != 1 {
+	if n := tcpInfo(t, conn).Data_segs_in; n != 1 {
 		t.Fatalf("the 101 and the open packet came in %d segments, want 1", n)
 	}
-}
-
-func dataSegmentsIn(t *testing.T, conn net.Conn) uint32 {
-	t.Helper()
-	return tcpInfo(t, conn).Data_segs_in
 }
 
 // tcpInfo is the kernel's TCP_INFO of a client connection.
