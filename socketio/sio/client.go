@@ -36,14 +36,12 @@ type client struct {
 }
 
 // job is one thing the client's goroutine does: received data to decode
-// and handle, or internal work (timeouts, disconnects, the end).
+// and handle, or internal work (timeouts, disconnects, the end). It stays
+// small: every received packet is one in the queue.
 type job struct {
-	raw         []byte
-	binary      bool
-	h           header
-	attachments [][]byte
-	size        int
-	run         func()
+	raw    []byte
+	binary bool
+	run    func()
 }
 
 func newClient(srv *Server, es *engineio.Session) *client {
@@ -57,48 +55,47 @@ func newClient(srv *Server, es *engineio.Session) *client {
 // session's reader, so the reader returns to waiting (or, on a websocket,
 // ends) at once.
 func (c *client) Message(data []byte, binary bool) {
-	c.push(job{raw: data, binary: binary, size: len(data)})
+	c.push(job{raw: data, binary: binary})
 }
 
-// decode turns queued data into a packet to handle; binary data is an
-// attachment of the packet being reassembled. It reports false when there
-// is nothing to handle yet, or the data broke the protocol (the
-// connection is then closed).
-func (c *client) decode(j *job) bool {
+// decode turns queued data into a packet to handle, with its attachments;
+// binary data is an attachment of the packet being reassembled. It reports
+// false when there is nothing to handle yet, or the data broke the protocol
+// (the connection is then closed).
+func (c *client) decode(j job) (header, [][]byte, bool) {
 	cfg := c.srv.cfg
 	if j.binary {
 		if c.partial == nil {
 			c.fail("binary data outside a binary packet")
-			return false
+			return header{}, nil, false
 		}
 		c.attachBytes += len(j.raw)
 		if c.attachBytes > cfg.MaxAttachmentBytes {
 			c.fail("attachments too large")
-			return false
+			return header{}, nil, false
 		}
 		c.attachments = append(c.attachments, j.raw)
 		if len(c.attachments) < c.partial.attachments {
-			return false
+			return header{}, nil, false
 		}
-		j.h, j.attachments = *c.partial, c.attachments
+		h, attachments := *c.partial, c.attachments
 		c.partial, c.attachments, c.attachBytes = nil, nil, 0
-		return true
+		return h, attachments, true
 	}
 	if c.partial != nil {
 		c.fail("text data inside a binary packet")
-		return false
+		return header{}, nil, false
 	}
 	h, err := decodeHeader(j.raw, cfg.MaxAttachments)
 	if err != nil {
 		c.fail("invalid packet")
-		return false
+		return header{}, nil, false
 	}
 	if h.attachments > 0 {
 		c.partial = &h
-		return false
+		return header{}, nil, false
 	}
-	j.h = h
-	return true
+	return h, nil, true
 }
 
 // push queues a received packet, waiting first while too much is pending
@@ -111,7 +108,7 @@ func (c *client) push(j job) {
 		}
 		c.drained.Wait()
 	}
-	c.pending += j.size
+	c.pending += len(j.raw)
 	c.mu.Unlock()
 	c.enqueue(j)
 }
@@ -149,7 +146,7 @@ func (c *client) enqueue(j job) {
 	c.running = true
 	c.mu.Unlock()
 	if start {
-		go c.run()
+		c.srv.workers.Go(c.run)
 	}
 }
 
@@ -172,12 +169,12 @@ func (c *client) run() {
 		c.mu.Unlock()
 		if j.run != nil {
 			j.run()
-		} else if c.decode(&j) {
-			c.handle(j)
+		} else if h, attachments, ok := c.decode(j); ok {
+			c.handle(h, attachments)
 		}
-		if j.size > 0 {
+		if len(j.raw) > 0 {
 			c.mu.Lock()
-			c.pending -= j.size
+			c.pending -= len(j.raw)
 			c.wakePushers()
 			c.mu.Unlock()
 		}
@@ -185,8 +182,7 @@ func (c *client) run() {
 }
 
 // handle routes one packet as Node's Client.ondecoded does.
-func (c *client) handle(j job) {
-	h := j.h
+func (c *client) handle(h header, attachments [][]byte) {
 	s := c.socketOf(h.nsp)
 	switch {
 	case s == nil && h.typ == PacketConnect:
@@ -194,7 +190,7 @@ func (c *client) handle(j job) {
 	case s == nil || h.typ == PacketConnect || h.typ == PacketConnectError:
 		c.forceClose() // invalid state
 	default:
-		s.onPacket(h, j.attachments)
+		s.onPacket(h, attachments)
 	}
 }
 

@@ -105,6 +105,9 @@ type header struct {
 	nsp         string
 	id          *int64
 	data        []byte // raw JSON, nil when absent
+	// An EVENT's name and arguments, decoded once, when the data is checked.
+	name string
+	args []json.RawMessage
 }
 
 // decodeHeader parses a text packet as Node's socket.io-parser does and
@@ -152,16 +155,22 @@ func decodeHeader(s []byte, maxAttachments int) (header, error) {
 	if i < len(s) {
 		h.data = s[i:]
 	}
-	if !validData(h.typ, h.data) {
+	if h.typ == PacketEvent || h.typ == PacketBinaryEvent {
+		var ok bool
+		if h.name, h.args, ok = eventElements(h.data); !ok {
+			return h, errBadPacket
+		}
+	} else if !validData(h.typ, h.data) {
 		return h, errBadPacket
 	}
 	return h, nil
 }
 
-// validData is Node's isPayloadValid.
+// validData is Node's isPayloadValid for the packets other than EVENT
+// (eventElements).
 func validData(typ int, data []byte) bool {
 	if data == nil {
-		return typ != PacketEvent && typ != PacketBinaryEvent && typ != PacketAck && typ != PacketBinaryAck
+		return typ != PacketAck && typ != PacketBinaryAck
 	}
 	first := firstByte(data)
 	switch typ {
@@ -169,21 +178,33 @@ func validData(typ int, data []byte) bool {
 		return first == '{' && json.Valid(data)
 	case PacketConnectError:
 		return (first == '{' || first == '"') && json.Valid(data)
-	case PacketEvent, PacketBinaryEvent:
-		var name json.RawMessage
-		if first != '[' || !json.Valid(data) || !firstElement(data, &name) {
-			return false
-		}
-		if f := firstByte(name); f == '"' {
-			var ev string
-			return json.Unmarshal(name, &ev) == nil && !reservedEvents[ev]
-		} else {
-			return f == '-' || (f >= '0' && f <= '9')
-		}
 	case PacketAck, PacketBinaryAck:
 		return first == '[' && json.Valid(data)
 	}
 	return false // DISCONNECT carries no data
+}
+
+// eventElements is Node's isPayloadValid for an EVENT: a JSON array whose
+// first element is a name a client may send (a string other than the
+// reserved events, or a number, which is named by its JSON text). It
+// returns the name and the arguments; ok is false when the data is not
+// valid.
+func eventElements(data []byte) (name string, args []json.RawMessage, ok bool) {
+	var all []json.RawMessage
+	if firstByte(data) != '[' || json.Unmarshal(data, &all) != nil || len(all) == 0 {
+		return "", nil, false
+	}
+	switch f := firstByte(all[0]); {
+	case f == '"':
+		if json.Unmarshal(all[0], &name) != nil || reservedEvents[name] {
+			return "", nil, false
+		}
+	case f == '-' || (f >= '0' && f <= '9'):
+		name = string(all[0])
+	default:
+		return "", nil, false
+	}
+	return name, all[1:], true
 }
 
 func firstByte(b []byte) byte {
@@ -195,14 +216,4 @@ func firstByte(b []byte) byte {
 		return c
 	}
 	return 0
-}
-
-// firstElement reads the first element of a JSON array already known to be
-// valid; false for an empty array.
-func firstElement(arr []byte, out *json.RawMessage) bool {
-	dec := json.NewDecoder(bytes.NewReader(arr))
-	if _, err := dec.Token(); err != nil || !dec.More() {
-		return false
-	}
-	return dec.Decode(out) == nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"chatd/socketio/engineio"
+	"chatd/socketio/internal/workers"
 )
 
 // Defaults of Config.
@@ -16,6 +17,11 @@ const (
 	DefaultMaxAttachmentBytes = 1_000_000
 	DefaultCloseDelay         = 200 * time.Millisecond
 )
+
+// maxIdleWorkers bounds the goroutines kept for handling packets between
+// bursts: enough for the connections a busy process handles at the same
+// moment; a storm beyond it starts goroutines as before.
+const maxIdleWorkers = 256
 
 // Config configures a Server. Zero values take the defaults above.
 type Config struct {
@@ -68,13 +74,15 @@ type Server struct {
 
 	mu   sync.RWMutex
 	nsps map[string]*Namespace
+
+	workers *workers.Pool // runs the clients' packet handling
 }
 
 // NewServer returns a server without namespaces; add them with Of before
 // serving.
 func NewServer(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, log: cfg.Logger, nsps: map[string]*Namespace{}}
+	return &Server{cfg: cfg, log: cfg.Logger, nsps: map[string]*Namespace{}, workers: workers.New(maxIdleWorkers)}
 }
 
 // Of returns the namespace name, creating it. A CONNECT to a namespace that
@@ -98,6 +106,7 @@ func (srv *Server) namespace(name string) *Namespace {
 
 // Close closes every namespace's adapter.
 func (srv *Server) Close() {
+	srv.workers.Close()
 	srv.mu.RLock()
 	defer srv.mu.RUnlock()
 	for _, ns := range srv.nsps {

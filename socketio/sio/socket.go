@@ -163,14 +163,7 @@ func (s *Socket) Disconnect(close bool) {
 func (s *Socket) onPacket(h header, attachments [][]byte) {
 	switch h.typ {
 	case PacketEvent, PacketBinaryEvent:
-		var all []json.RawMessage
-		if json.Unmarshal(h.data, &all) != nil || len(all) == 0 {
-			return
-		}
-		ev := Event{Args: all[1:], Attachments: attachments, AckID: h.id}
-		if json.Unmarshal(all[0], &ev.Name) != nil {
-			ev.Name = string(all[0]) // a numeric event name
-		}
+		ev := Event{Name: h.name, Args: h.args, Attachments: attachments, AckID: h.id}
 		s.mu.Lock()
 		handler := s.onEvent
 		s.mu.Unlock()
