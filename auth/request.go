@@ -11,12 +11,21 @@ import (
 // deems invalid (a backslash, an inner quote).
 func RequestCookie(r *http.Request, name string) string {
 	for _, line := range r.Header.Values("Cookie") {
-		for _, part := range strings.Split(line, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.TrimSpace(k) == name {
-				return strings.Trim(strings.TrimSpace(v), `"`)
-			}
+		if v, ok := CookieValue(line, name); ok {
+			return v
 		}
 	}
 	return ""
+}
+
+// CookieValue is RequestCookie for one Cookie header line, and whether the
+// line names the cookie at all.
+func CookieValue(line, name string) (string, bool) {
+	for part := range strings.SplitSeq(line, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.TrimSpace(k) == name {
+			return strings.Trim(strings.TrimSpace(v), `"`), true
+		}
+	}
+	return "", false
 }

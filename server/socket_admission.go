@@ -58,8 +58,8 @@ const (
 )
 
 // SocketAdmission applies SocketLimits to Engine.IO sessions: it is the
-// engine's Admission hook (socketio/engineio), Admit at every handshake and
-// Released when an admitted session ends, by whatever path.
+// engine's Admission hook (socketio/engineio): Admit at every handshake, and
+// the release it returns when an admitted session ends, by whatever path.
 type SocketAdmission struct {
 	limits   SocketLimits
 	exempt   []netip.Prefix
@@ -105,14 +105,16 @@ func NewSocketAdmission(limits SocketLimits, clientIP func(*http.Request) string
 	return a, nil
 }
 
-// Admit counts a handshake against its client, or refuses it.
-func (a *SocketAdmission) Admit(r *http.Request) error {
+// Admit counts a handshake against its client, or refuses it. release
+// gives the count back when the session ends; it is nil when nothing was
+// counted (no limits, an exempt client).
+func (a *SocketAdmission) Admit(r *http.Request) (release func(), err error) {
 	if a.limits.Rate <= 0 && a.limits.MaxPerClient <= 0 {
-		return nil
+		return nil, nil
 	}
 	key, ok := a.key(r)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	now := a.now()
 	a.mu.Lock()
@@ -120,7 +122,7 @@ func (a *SocketAdmission) Admit(r *http.Request) error {
 	c := a.clients[key]
 	if c == nil {
 		if !a.makeRoom(now) {
-			return a.refuse(nil, key, RefusedClients, now)
+			return nil, a.refuse(nil, key, RefusedClients, now)
 		}
 		c = &socketClient{}
 		if a.limits.Rate > 0 {
@@ -130,27 +132,18 @@ func (a *SocketAdmission) Admit(r *http.Request) error {
 	}
 	// The cap is checked first: a refused handshake spends no token.
 	if a.limits.MaxPerClient > 0 && c.open >= a.limits.MaxPerClient {
-		return a.refuse(c, key, RefusedCap, now)
+		return nil, a.refuse(c, key, RefusedCap, now)
 	}
 	if c.bucket != nil && !c.bucket.AllowN(now, 1) {
-		return a.refuse(c, key, RefusedRate, now)
+		return nil, a.refuse(c, key, RefusedRate, now)
 	}
 	c.open++
 	a.open.Add(1)
-	return nil
+	return func() { a.release(key) }, nil
 }
 
-// Released gives back the session Admit counted. The engine passes the
-// handshake's trimmed request, which keeps the headers ClientIP reads, so
-// the key is the one Admit used.
-func (a *SocketAdmission) Released(r *http.Request) {
-	if a.limits.Rate <= 0 && a.limits.MaxPerClient <= 0 {
-		return
-	}
-	key, ok := a.key(r)
-	if !ok {
-		return
-	}
+// release gives back a session Admit counted for key.
+func (a *SocketAdmission) release(key netip.Prefix) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if c := a.clients[key]; c != nil && c.open > 0 {
@@ -183,7 +176,7 @@ func (a *SocketAdmission) key(r *http.Request) (netip.Prefix, bool) {
 // full, one client holding no session is (its bucket starts full again:
 // the price of a bounded table), found among a few sampled at random so a
 // flood of new addresses costs each handshake little. Clients with open
-// sessions stay, so Released always finds its count.
+// sessions stay, so a release always finds its count.
 func (a *SocketAdmission) makeRoom(now time.Time) bool {
 	if now.Sub(a.idleSwept) >= idleSweepEvery {
 		a.idleSwept = now

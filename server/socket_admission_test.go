@@ -12,6 +12,38 @@ import (
 	"time"
 )
 
+// admissions drives a SocketAdmission as the engine does, keeping each
+// client's releases so a test can end its sessions, oldest first.
+type admissions struct {
+	*SocketAdmission
+	held map[string][]func()
+}
+
+func (a *admissions) admit(r *http.Request) error {
+	release, err := a.Admit(r)
+	if err == nil && release != nil {
+		if a.held == nil {
+			a.held = map[string][]func(){}
+		}
+		k := r.RemoteAddr + "|" + r.Header.Get("X-Forwarded-For")
+		a.held[k] = append(a.held[k], release)
+	}
+	return err
+}
+
+// end ends the oldest session admitted with r's address and headers; it
+// reports false when there is none.
+func (a *admissions) end(r *http.Request) bool {
+	k := r.RemoteAddr + "|" + r.Header.Get("X-Forwarded-For")
+	if len(a.held[k]) == 0 {
+		return false
+	}
+	release := a.held[k][0]
+	a.held[k] = a.held[k][1:]
+	release()
+	return true
+}
+
 // admissionStep is one handshake (or, with release, one session ending)
 // at a time after the test's start.
 type admissionStep struct {
@@ -88,15 +120,17 @@ func TestSocketAdmission(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 			start := clock.t
-			a := newTestAdmission(t, tt.limits, clock, proxy)
+			a := &admissions{SocketAdmission: newTestAdmission(t, tt.limits, clock, proxy)}
 			for i, s := range tt.steps {
 				clock.t = start.Add(s.at)
 				r := handshakeRequest(s.peer, s.xff)
 				if s.release {
-					a.Released(r)
+					if !a.end(r) {
+						t.Fatalf("step %d (%+v): no session to end", i, s)
+					}
 					continue
 				}
-				if err := a.Admit(r); !errors.Is(err, s.want) || (s.want == nil) != (err == nil) {
+				if err := a.admit(r); !errors.Is(err, s.want) || (s.want == nil) != (err == nil) {
 					t.Fatalf("step %d (%+v): Admit = %v, want %v", i, s, err, s.want)
 				}
 			}
@@ -105,26 +139,25 @@ func TestSocketAdmission(t *testing.T) {
 }
 
 // TestSocketAdmissionCounts: the refusals are counted by reason and the
-// open-session count follows Admit and Released, never below zero.
+// open-session count follows admissions and releases.
 func TestSocketAdmissionCounts(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
-	a := newTestAdmission(t, SocketLimits{Rate: 0.001, Burst: 3, MaxPerClient: 2}, clock)
+	a := &admissions{SocketAdmission: newTestAdmission(t, SocketLimits{Rate: 0.001, Burst: 3, MaxPerClient: 2}, clock)}
 	r := handshakeRequest("198.51.100.1", "")
 	for range 4 {
-		_ = a.Admit(r) // 2 admitted, 2 refused by the cap
+		_ = a.admit(r) // 2 admitted, 2 refused by the cap
 	}
-	a.Released(r)
-	_ = a.Admit(r) // the third token
-	a.Released(r)
-	_ = a.Admit(r) // no token left
+	a.end(r)
+	_ = a.admit(r) // the third token
+	a.end(r)
+	_ = a.admit(r) // no token left
 	if got := [3]int64{a.Refused(RefusedRate), a.Refused(RefusedCap), a.Refused(RefusedClients)}; got != [3]int64{1, 2, 0} {
 		t.Fatalf("refused rate/cap/clients = %v, want [1 2 0]", got)
 	}
 	if a.Open() != 1 {
 		t.Fatalf("open = %d, want 1", a.Open())
 	}
-	for range 3 { // a Released without an Admit (which the engine never does) cannot go below zero
-		a.Released(r)
+	for a.end(r) {
 	}
 	if a.Open() != 0 {
 		t.Fatalf("open = %d after every release, want 0", a.Open())
@@ -136,28 +169,29 @@ func TestSocketAdmissionCounts(t *testing.T) {
 // sessions never are (their count must survive until Released).
 func TestSocketAdmissionBoundedTable(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
-	a := newTestAdmission(t, SocketLimits{Rate: 1, Burst: 5, MaxPerClient: 10, MaxClients: 3}, clock)
+	a := &admissions{SocketAdmission: newTestAdmission(t, SocketLimits{Rate: 1, Burst: 5, MaxPerClient: 10, MaxClients: 3}, clock)}
 	ip := func(i int) *http.Request { return handshakeRequest(fmt.Sprintf("198.51.%d.%d", i/250, i%250+1), "") }
 
 	for i := range 3 { // three clients hold a session each
-		if err := a.Admit(ip(i)); err != nil {
+		if err := a.admit(ip(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.Admit(ip(3)); !errors.Is(err, ErrSocketClients) {
+	if err := a.admit(ip(3)); !errors.Is(err, ErrSocketClients) {
 		t.Fatalf("a fourth client while three hold sessions: %v, want ErrSocketClients", err)
 	}
-	a.Released(ip(0))
-	if err := a.Admit(ip(3)); err != nil { // client 0 holds nothing now and is forgotten
+	a.end(ip(0))
+	if err := a.admit(ip(3)); err != nil { // client 0 holds nothing now and is forgotten
 		t.Fatalf("after a release: %v", err)
 	}
-	if err := a.Admit(ip(1)); err != nil { // client 1 kept its count: two open now
+	if err := a.admit(ip(1)); err != nil { // client 1 kept its count: two open now
 		t.Fatal(err)
 	}
-	a.Released(ip(1))
-	a.Released(ip(1))
-	a.Released(ip(2))
-	a.Released(ip(3))
+	for _, i := range []int{1, 1, 2, 3} {
+		if !a.end(ip(i)) {
+			t.Fatalf("client %d: no session to end", i)
+		}
+	}
 	if a.Open() != 0 {
 		t.Fatalf("open = %d, want 0", a.Open())
 	}
@@ -168,11 +202,11 @@ func TestSocketAdmissionBoundedTable(t *testing.T) {
 	for i := 10; i < 10_000; i++ {
 		clock.t = clock.t.Add(10 * time.Millisecond)
 		r := ip(i)
-		if err := a.Admit(r); err != nil {
+		if err := a.admit(r); err != nil {
 			refused++
 			continue
 		}
-		a.Released(r)
+		a.end(r)
 		if n := a.Clients(); n > 3 {
 			t.Fatalf("%d clients tracked, bound 3", n)
 		}
@@ -184,7 +218,7 @@ func TestSocketAdmissionBoundedTable(t *testing.T) {
 	// Idle clients (no session, full bucket) are forgotten by the periodic
 	// sweep even when the table is not full.
 	clock.t = clock.t.Add(idleSweepEvery + 5*time.Second /* a bucket refills in Burst/Rate */)
-	_ = a.Admit(ip(20_000))
+	_ = a.admit(ip(20_000))
 	if n := a.Clients(); n != 1 {
 		t.Fatalf("%d clients tracked after the idle sweep, want 1 (the new one)", n)
 	}

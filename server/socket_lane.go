@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"chatd/socketio/engineio"
 )
 
 // The websocket lane. Socket.IO clients connect websocket first, so a
@@ -181,11 +183,13 @@ func laneCandidate(head []byte) bool {
 // websocket checks are gobwas/ws's, so the upgrader cannot refuse it and
 // every refusal of a malformed handshake stays the HTTP server's.
 func websocketHandshake(r *http.Request) bool {
-	q := r.URL.Query()
-	h := r.Header
+	q, h := r.URL.RawQuery, r.Header
+	eio, _ := engineio.QueryValue(q, "EIO")
+	transport, _ := engineio.QueryValue(q, "transport")
+	_, sid := engineio.QueryValue(q, "sid")
 	return r.Method == http.MethodGet && r.URL.Path == "/socket.io/" && r.ProtoAtLeast(1, 1) && r.Host != "" &&
 		len(r.URL.RawQuery) <= maxQueryBytes && r.ContentLength == 0 && len(r.TransferEncoding) == 0 &&
-		q.Get("EIO") == "4" && q.Get("transport") == "websocket" && !q.Has("sid") &&
+		eio == "4" && transport == "websocket" && !sid &&
 		strings.EqualFold(strings.TrimSpace(h.Get("Upgrade")), "websocket") && headerHasToken(h.Get("Connection"), "upgrade") &&
 		h.Get("Sec-WebSocket-Version") == "13" && len(h.Get("Sec-WebSocket-Key")) == 24 &&
 		len(h.Values("Upgrade")) == 1

@@ -3,7 +3,6 @@ package socketio
 import (
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"chatd"
@@ -48,20 +47,18 @@ func (g *Gateway) authenticate(s *sio.Socket) error {
 // cookie does not lock a browser out of the guest path); and the anonymous
 // path's query.
 func handshakeOf(s *sio.Socket) chat.Handshake {
-	r := s.Request()
-	q := r.URL.Query()
 	h := chat.Handshake{
 		Token:      authToken(s.Auth()),
-		UserID:     bounded(q.Get("userId")),
-		UserAlias:  bounded(q.Get("userAlias")),
-		TenantSlug: bounded(q.Get("tenantSlug")),
-		Origin:     bounded(r.Header.Get("Origin")),
+		UserID:     bounded(s.HandshakeQuery("userId")),
+		UserAlias:  bounded(s.HandshakeQuery("userAlias")),
+		TenantSlug: bounded(s.HandshakeQuery("tenantSlug")),
+		Origin:     bounded(s.HandshakeHeader("Origin")),
 	}
 	if h.Token == "" {
-		h.Token = bounded(q.Get("token"))
+		h.Token = bounded(s.HandshakeQuery("token"))
 	}
 	if h.Token == "" {
-		h.CookieToken = cookieToken(r)
+		h.CookieToken = cookieToken(s.HandshakeHeader("Cookie"))
 	}
 	return h
 }
@@ -77,9 +74,10 @@ func authToken(raw json.RawMessage) string {
 	return bounded(v)
 }
 
-func cookieToken(r *http.Request) string {
+func cookieToken(header string) string {
 	for _, name := range sessionCookies {
-		if v := bounded(auth.RequestCookie(r, name)); v != "" {
+		v, _ := auth.CookieValue(header, name)
+		if v = bounded(v); v != "" {
 			return v
 		}
 	}

@@ -17,8 +17,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if srv.cfg.CORSAnyOrigin && corsAnyOrigin(w, r) {
 		return
 	}
-	q := r.URL.Query()
-	transport := q.Get("transport")
+	transport, _ := QueryValue(r.URL.RawQuery, "transport")
 	upgrade := isWebsocketUpgrade(r)
 	if transport != "polling" && transport != "websocket" {
 		WriteError(w, errUnknownTransport)
@@ -28,7 +27,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, errBadRequest)
 		return
 	}
-	if sid := q.Get("sid"); sid != "" {
+	if sid, _ := QueryValue(r.URL.RawQuery, "sid"); sid != "" {
 		srv.serveSession(w, r, sid, transport, upgrade)
 		return
 	}
@@ -37,7 +36,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, errBadHandshake)
 	case transport == "websocket" && !upgrade, transport == "polling" && upgrade:
 		WriteError(w, errBadRequest)
-	case q.Get("EIO") != "4":
+	case !isVersion4(r.URL.RawQuery):
 		WriteError(w, errUnsupported)
 	default:
 		srv.handshake(w, r, transport == "websocket")
@@ -81,11 +80,12 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, sid, tra
 func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, websocket bool) {
 	s := &Session{id: NewID(), srv: srv, hs: newHandshakeInfo(r)}
 	if a := srv.cfg.Admission; a != nil {
-		if err := a.Admit(r); err != nil {
+		release, err := a.Admit(r)
+		if err != nil {
 			writeJSONError(w, http.StatusTooManyRequests, errForbidden, "Too many requests")
 			return
 		}
-		s.admitted = true
+		s.admitted = release
 	}
 	var c *wsConn
 	var first *bufio.Reader
@@ -213,17 +213,28 @@ var keptHeaders = [...]string{"Cookie", "Origin", "User-Agent", "Referer",
 // allocation for it. Request rebuilds an *http.Request from it on demand.
 type handshakeInfo struct {
 	text string
-	ends [4 + len(keptHeaders)]uint32 // where each field ends in text
+	ends [hsHeaders + len(keptHeaders)]uint32 // where each field ends in text
 	tls  *tls.ConnectionState
 }
 
+// The fields of handshakeInfo, in order; the kept headers follow.
+const (
+	hsPath = iota
+	hsQuery
+	hsHost
+	hsRemoteAddr
+	hsHeaders
+)
+
 func newHandshakeInfo(r *http.Request) handshakeInfo {
-	var fields [4 + len(keptHeaders)]string
-	fields[0], fields[1], fields[2], fields[3] = r.URL.Path, r.URL.RawQuery, r.Host, r.RemoteAddr
-	n := len(fields[0]) + len(fields[1]) + len(fields[2]) + len(fields[3])
+	var fields [hsHeaders + len(keptHeaders)]string
+	fields[hsPath], fields[hsQuery], fields[hsHost], fields[hsRemoteAddr] = r.URL.Path, r.URL.RawQuery, r.Host, r.RemoteAddr
+	n := 0
 	for i, k := range keptHeaders {
-		fields[4+i] = r.Header.Get(k)
-		n += len(fields[4+i])
+		fields[hsHeaders+i] = r.Header.Get(k)
+	}
+	for _, f := range fields {
+		n += len(f)
 	}
 	h := handshakeInfo{tls: r.TLS}
 	var b strings.Builder
@@ -249,14 +260,14 @@ func (h *handshakeInfo) field(i int) string {
 func (h *handshakeInfo) request() *http.Request {
 	var hdr http.Header
 	for i, k := range keptHeaders {
-		if v := h.field(4 + i); v != "" {
+		if v := h.field(hsHeaders + i); v != "" {
 			if hdr == nil {
 				hdr = make(http.Header, 2)
 			}
 			hdr[k] = []string{v}
 		}
 	}
-	u := &url.URL{Path: h.field(0), RawQuery: h.field(1)}
-	return &http.Request{Method: http.MethodGet, URL: u, Header: hdr, Host: h.field(2),
-		RemoteAddr: h.field(3), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, TLS: h.tls}
+	u := &url.URL{Path: h.field(hsPath), RawQuery: h.field(hsQuery)}
+	return &http.Request{Method: http.MethodGet, URL: u, Header: hdr, Host: h.field(hsHost),
+		RemoteAddr: h.field(hsRemoteAddr), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, TLS: h.tls}
 }

@@ -62,12 +62,11 @@ type Config struct {
 }
 
 // Admission decides on new sessions, e.g. per client IP. Admit sees the
-// handshake request; an error refuses the session with HTTP 429. Released
-// is called once for every admitted session when it ends, with the same
-// (trimmed) request.
+// handshake request; an error refuses the session with HTTP 429. An
+// admitted session's release (nil when there is nothing to give back) is
+// called once, when the session ends, by whatever path.
 type Admission interface {
-	Admit(r *http.Request) error
-	Released(r *http.Request)
+	Admit(r *http.Request) (release func(), err error)
 }
 
 func (c Config) withDefaults() Config {

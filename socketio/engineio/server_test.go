@@ -16,8 +16,7 @@ import (
 // refuseAll is an Admission that refuses every session.
 type refuseAll struct{}
 
-func (refuseAll) Admit(*http.Request) error { return errors.New("too many") }
-func (refuseAll) Released(*http.Request)    {}
+func (refuseAll) Admit(*http.Request) (func(), error) { return nil, errors.New("too many") }
 
 func TestHandshakeErrors(t *testing.T) {
 	tests := []struct {

@@ -35,7 +35,7 @@ type Session struct {
 	awaiting  bool  // a ping is out and its pong not back
 	heard     int64 // unix nanoseconds of the handshake or the last pong
 	linger    *time.Timer
-	admitted  bool
+	admitted  func() // gives back the admission's count (Config.Admission)
 }
 
 // ID is the session id (Engine.IO sid).
@@ -45,6 +45,25 @@ func (s *Session) ID() string { return s.id }
 // address and the headers later layers read (cookies, origin, user agent,
 // forwarding headers). It is rebuilt on every call: read it once.
 func (s *Session) Request() *http.Request { return s.hs.request() }
+
+// Query is the value of key in the handshake's query ("" when absent), as
+// url.Values.Get reads it.
+func (s *Session) Query(key string) string {
+	v, _ := QueryValue(s.hs.field(hsQuery), key)
+	return v
+}
+
+// Header is the handshake's header name when it is one of the kept headers
+// (Cookie, Origin, User-Agent, Referer, the forwarding headers,
+// Accept-Language), "" otherwise. name is in canonical form.
+func (s *Session) Header(name string) string {
+	for i, k := range keptHeaders {
+		if k == name {
+			return s.hs.field(hsHeaders + i)
+		}
+	}
+	return ""
+}
 
 // Transport names the current transport: "polling" or "websocket".
 func (s *Session) Transport() string {
@@ -208,8 +227,8 @@ func (s *Session) finishLinger() {
 }
 
 func (s *Session) release() {
-	if a := s.srv.cfg.Admission; a != nil && s.admitted {
-		a.Released(s.hs.request())
+	if s.admitted != nil {
+		s.admitted()
 	}
 }
 

@@ -42,6 +42,12 @@ func (s *Socket) Auth() json.RawMessage { return s.auth }
 // engineio.Session.Request).
 func (s *Socket) Request() *http.Request { return s.client.es.Request() }
 
+// HandshakeQuery is a value of the handshake's query (engineio.Session.Query).
+func (s *Socket) HandshakeQuery(key string) string { return s.client.es.Query(key) }
+
+// HandshakeHeader is a kept header of the handshake (engineio.Session.Header).
+func (s *Socket) HandshakeHeader(name string) string { return s.client.es.Header(name) }
+
 // Transport names the connection's current transport.
 func (s *Socket) Transport() string { return s.client.es.Transport() }
 
