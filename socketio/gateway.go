@@ -264,13 +264,17 @@ func (g *Gateway) connected(s *sio.Socket) {
 		// Debug, as "socket connected": at a venue's reconnect rate a line
 		// per socket was a tenth of the connect path's CPU; the HTTP access
 		// log still has one line per socket, and refusals stay at info.
-		g.log.Debug("socket disconnected", slog.String("socket_id", c.ID()),
-			slog.String("user_id", userID), slog.String("reason", reason))
+		if g.log.Enabled(g.ctx, slog.LevelDebug) { // the arguments alone cost an allocation
+			g.log.Debug("socket disconnected", slog.String("socket_id", c.ID()),
+				slog.String("user_id", userID), slog.String("reason", reason))
+		}
 		g.chat.Disconnected(g.ctx, c)
 		g.connectedCount.Add(-1)
 	})
-	g.log.Debug("socket connected", slog.String("socket_id", c.ID()), slog.String("user_id", id.UserID),
-		slog.String("transport", s.Transport()))
+	if g.log.Enabled(g.ctx, slog.LevelDebug) {
+		g.log.Debug("socket connected", slog.String("socket_id", c.ID()), slog.String("user_id", id.UserID),
+			slog.String("transport", s.Transport()))
+	}
 	g.chat.Connected(g.ctx, c, id)
 	s.OnEvent(g.onEvent)
 }

@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"log/slog"
+	"sync"
 	"time"
 
 	"chatd"
@@ -31,8 +33,10 @@ const guestTagBytes = 6
 // sweepBatch bounds one DELETE of the guest sweep.
 const sweepBatch = 1000
 
-// guestIDs makes and recognises the ids of new guests.
-type guestIDs struct{ key []byte }
+// guestIDs makes and recognises the ids of new guests. Every anonymous
+// connect computes a tag, so the keyed HMACs are reused (Reset keeps the
+// key) rather than set up again each time.
+type guestIDs struct{ macs *sync.Pool }
 
 func newGuestIDs(secret []byte) guestIDs {
 	if len(secret) == 0 {
@@ -41,7 +45,8 @@ func newGuestIDs(secret []byte) guestIDs {
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("chatd guest id v1"))
-	return guestIDs{key: mac.Sum(nil)}
+	key := mac.Sum(nil)
+	return guestIDs{macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
 }
 
 // new returns a fresh guest id.
@@ -50,7 +55,8 @@ func (g guestIDs) new() string {
 	_, _ = rand.Read(u[:16-guestTagBytes])
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
-	copy(u[16-guestTagBytes:], g.tag(u[:16-guestTagBytes]))
+	tag := g.tag(u[:16-guestTagBytes])
+	copy(u[16-guestTagBytes:], tag[:])
 	return formatUUID(u)
 }
 
@@ -60,13 +66,18 @@ func (g guestIDs) issued(id string) bool {
 	if !ok || u[6]>>4 != 4 || u[8]&0xc0 != 0x80 {
 		return false
 	}
-	return hmac.Equal(u[16-guestTagBytes:], g.tag(u[:16-guestTagBytes]))
+	tag := g.tag(u[:16-guestTagBytes])
+	return hmac.Equal(u[16-guestTagBytes:], tag[:])
 }
 
-func (g guestIDs) tag(random []byte) []byte {
-	mac := hmac.New(sha256.New, g.key)
+func (g guestIDs) tag(random []byte) (tag [guestTagBytes]byte) {
+	mac := g.macs.Get().(hash.Hash)
+	mac.Reset()
 	mac.Write(random)
-	return mac.Sum(nil)[:guestTagBytes]
+	var sum [sha256.Size]byte
+	copy(tag[:], mac.Sum(sum[:0]))
+	g.macs.Put(mac)
+	return tag
 }
 
 func formatUUID(u [16]byte) string {

@@ -160,7 +160,16 @@ func (s *Service) tenantIDBySlug(ctx context.Context, slug string) (*string, err
 		s.log.Error("handshake tenant lookup failed", slog.String("error", err.Error()))
 		return nil, errUnavailable
 	}
-	return &t.ID, nil
+	id := t.ID // not &t.ID, which would keep the whole tenant on the heap
+	return &id, nil
+}
+
+// guestGreeting is userCreated's and userConfirmed's payload, its keys in
+// the original's order.
+type guestGreeting struct {
+	ID       string  `json:"id"`
+	Alias    string  `json:"alias"`
+	TenantID *string `json:"tenantId"`
 }
 
 // Connected greets a socket after its CONNECT ack: a guest learns its user id
@@ -175,7 +184,7 @@ func (s *Service) Connected(ctx context.Context, c Conn, id Identity) {
 	s.sockets[c.ID()] = sock
 	s.mu.Unlock()
 	s.bindSession(sock)
-	greeting := map[string]any{"id": id.UserID, "alias": id.Alias, "tenantId": id.TenantID}
+	greeting := guestGreeting{ID: id.UserID, Alias: id.Alias, TenantID: id.TenantID}
 	switch {
 	case id.Created:
 		c.Emit("userCreated", greeting)

@@ -169,7 +169,12 @@ func (s *Service) sendBlocked(ctx context.Context, sock *socketState) {
 	if blocked == nil {
 		blocked = []string{}
 	}
-	sock.conn.Emit("blockedUsers", map[string]any{"blockedIds": blocked})
+	sock.conn.Emit("blockedUsers", blockedUsers{BlockedIDs: blocked})
+}
+
+// blockedUsers is the blockedUsers event's payload.
+type blockedUsers struct {
+	BlockedIDs []string `json:"blockedIds"`
 }
 
 // joinUser checks the join's user object and returns what presence shows
