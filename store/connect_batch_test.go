@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -104,6 +105,19 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 			t.Fatalf("read %d: %v", i, err)
 		}
 	}
+	// One user read by many calls at once (a batch holds the id several
+	// times): each gets its blocks once.
+	errs = run(func(int) error {
+		if _, blocked, err := db.UserWithBlocked(ctx, seedMod); err != nil || fmt.Sprint(blocked) != fmt.Sprint([]string{seedBob}) {
+			return fmt.Errorf("moderator: blocked %v, %v", blocked, err)
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
 	// Sessions at once: each token its own user and blocks.
 	tokens := []string{"alice-session-token-0001", "mod-session-token-0002", "no-such-token"}
 	errs = run(func(i int) error {
@@ -134,10 +148,43 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 	// calls.
 	if d == storetest.Postgres {
 		users, sessions, _ := store.ConnectStatements(db)
-		users -= 5 // the reads checking the batch with a bad guest
+		users -= 5 + n // the reads checking the batch with a bad guest, and the moderator's
 		if users >= n || sessions >= n || guestStatements >= n {
 			t.Fatalf("statements for %d calls each: users %d, sessions %d, guests %d: not batched", n, users, sessions, guestStatements)
 		}
 		t.Logf("statements for %d calls each: users %d, sessions %d, guests %d", n, users, sessions, guestStatements)
+	}
+}
+
+// TestBatchedReadsScanEveryColumn: the batched reads scan rows by hand, so
+// a user and a session whose every column holds a distinct value must read
+// the same through them as through the plain reads (sqlx, by column name).
+func TestBatchedReadsScanEveryColumn(t *testing.T) {
+	storetest.EachDialect(t, testBatchedReadsScanEveryColumn)
+}
+
+func testBatchedReadsScanEveryColumn(t *testing.T, d storetest.Dialect) {
+	db, url := storetest.OpenSeededIn(t, d, time.Now)
+	ctx := context.Background()
+	const id, token = "f1e1d000-0000-4000-8000-0000000000aa", "every-column-session-token-0099"
+	storetest.Exec(t, url, `INSERT INTO "user" ("id","name","email","emailVerified","image","phoneNumber","gender","status","isAnonymous","role","createdAt","updatedAt")
+		VALUES ($1, 'Name', 'e@example.com', true, 'https://example.com/i.png', '+15550100', 'female', 'Status', false, 'SUPERADMIN',
+		'2025-01-02 09:00:00.001', '2025-01-03 10:00:00.002')`, id)
+	storetest.Exec(t, url, `INSERT INTO "session" ("id","userId","token","expiresAt","ipAddress","userAgent","createdAt","updatedAt")
+		VALUES ('every-column-session', $1, $2, '2099-01-01 00:00:00.003', '192.0.2.1', 'agent/1', '2025-01-04 11:00:00.004', '2025-01-05 12:00:00.005')`,
+		id, token)
+	wantUser, err := db.UserByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _, err := db.UserWithBlocked(ctx, id); err != nil || !reflect.DeepEqual(u, wantUser) {
+		t.Fatalf("UserWithBlocked = %+v, %v; UserByID = %+v", u, err, wantUser)
+	}
+	wantSession, err := db.SessionByToken(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if su, _, err := db.SessionConnect(ctx, token); err != nil || !reflect.DeepEqual(su, wantSession) {
+		t.Fatalf("SessionConnect = %+v, %v; SessionByToken = %+v", su, err, wantSession)
 	}
 }

@@ -40,6 +40,12 @@ const sessionUserSelect = `
 		       u."status" "u.status", u."isAnonymous" "u.isAnonymous", u."role" "u.role",
 		       u."createdAt" "u.createdAt", u."updatedAt" "u.updatedAt"`
 
+// fields are s's fields in sessionUserSelect's order, for a hand-written
+// Scan (the user's follow: User.fields).
+func (s *Session) fields() []any {
+	return []any{&s.ID, &s.UserID, &s.Token, &s.ExpiresAt, &s.IPAddress, &s.UserAgent, &s.CreatedAt, &s.UpdatedAt}
+}
+
 // SessionByToken loads the session whose token column equals token (never by
 // id), with its user. Expired sessions are returned too: liveness is the
 // caller's rule, because get-session must see them to delete them.

@@ -31,6 +31,12 @@ type User struct {
 const userColumns = `u."id", u."name", u."email", u."emailVerified", u."image", u."phoneNumber",
 	u."gender", u."status", u."isAnonymous", u."role", u."createdAt", u."updatedAt"`
 
+// fields are u's fields in userColumns' order, for a hand-written Scan.
+func (u *User) fields() []any {
+	return []any{&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.PhoneNumber,
+		&u.Gender, &u.Status, &u.IsAnonymous, &u.Role, &u.CreatedAt, &u.UpdatedAt}
+}
+
 // UserByID loads one user.
 func (db *DB) UserByID(ctx context.Context, id string) (User, error) {
 	var u User
