@@ -47,6 +47,10 @@ func (db *DB) UserByID(ctx context.Context, id string) (User, error) {
 	return u, nil
 }
 
+// errUserWithBlockedNotFound is made once: every new guest's handshake
+// gets it, and formatting it each time was a percent of the connect path.
+var errUserWithBlockedNotFound = fmt.Errorf("store: user with blocked: %w", ErrNotFound)
+
 // UserWithBlocked loads one user and, in the same query, the users it
 // blocked, oldest block first (what a guest's handshake and first join
 // need).
@@ -54,7 +58,7 @@ func (db *DB) UserWithBlocked(ctx context.Context, id string) (User, []string, e
 	if db.batches.users != nil {
 		r, err := db.batches.users.do(ctx, id)
 		if err == nil && !r.found {
-			err = fmt.Errorf("store: user with blocked: %w", ErrNotFound)
+			err = errUserWithBlockedNotFound
 		}
 		return r.user, r.blocked, err
 	}
