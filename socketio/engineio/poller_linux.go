@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"chatd/socketio/internal/workers"
 )
 
 // msgMore asks the kernel to hold a write for what follows: on the last
@@ -29,6 +31,8 @@ type poller struct {
 	conns map[uint64]*wsConn // registered connections by their epoll key
 	next  uint64
 	done  chan struct{}
+
+	readers *workers.Pool // run the bursts
 }
 
 // newPoller returns a running poller, or nil when epoll is not usable (the
@@ -50,10 +54,15 @@ func newPoller() *poller {
 		_ = f.Close()
 		return nil
 	}
-	p := &poller{epfd: epfd, file: f, rc: rc, conns: map[uint64]*wsConn{}, done: make(chan struct{})}
+	p := &poller{epfd: epfd, file: f, rc: rc, conns: map[uint64]*wsConn{}, done: make(chan struct{}),
+		readers: workers.New(maxIdleReaders)}
 	go p.run()
 	return p
 }
+
+// maxIdleReaders bounds the goroutines kept between bursts (a new
+// goroutine's stack grows, by copying, in every burst).
+const maxIdleReaders = 256
 
 // readEvents are what a connection is watched for: input, or its end.
 const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
@@ -120,7 +129,7 @@ func (p *poller) run() {
 		}
 		p.mu.Unlock()
 		for _, c := range ready {
-			go c.readBurst(nil)
+			p.readers.Go(c.readNextBurst)
 		}
 		clear(ready)
 		ready = ready[:0]
@@ -131,6 +140,7 @@ func (p *poller) run() {
 func (p *poller) close() {
 	_ = p.file.Close()
 	<-p.done
+	p.readers.Close()
 }
 
 // eventKey is the key watch stored in an event's user data (the Fd and Pad

@@ -370,6 +370,9 @@ func (c *wsConn) readLoop(first *bufio.Reader) {
 	}
 }
 
+// readNextBurst is readBurst of input the poller saw.
+func (c *wsConn) readNextBurst() { c.readBurst(nil) }
+
 // readBurst reads the messages that came on a watched connection, then
 // hands it back to the poller and ends: it runs only while there is input.
 // A message that arrives in parts is waited for here, as in readLoop.
