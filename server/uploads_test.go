@@ -300,11 +300,12 @@ func TestKeyedLocks(t *testing.T) {
 	var k keyedLocks
 	unlockA := k.lock("a")
 	unlockB := k.lock("b") // another key does not wait
-	acquired := make(chan struct{})
+	acquired, released := make(chan struct{}), make(chan struct{})
 	go func() {
 		unlock := k.lock("a")
 		close(acquired)
 		unlock()
+		close(released)
 	}()
 	select {
 	case <-acquired:
@@ -313,6 +314,7 @@ func TestKeyedLocks(t *testing.T) {
 	}
 	unlockA()
 	<-acquired
+	<-released // the entry goes with the last unlock, which may come after acquired
 	unlockB()
 	k.mu.Lock()
 	defer k.mu.Unlock()
