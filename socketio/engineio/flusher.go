@@ -26,11 +26,12 @@ type flusher struct {
 	last  time.Time
 	took  time.Duration // how long the last batch took
 	spare []*wsConn
-	w     batchWriter
+	w     *batchWriter
 }
 
 func newFlusher(interval time.Duration) *flusher {
-	f := &flusher{interval: interval, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	f := &flusher{interval: interval, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		w: newBatchWriter()}
 	go f.run()
 	return f
 }
@@ -95,7 +96,7 @@ func (f *flusher) flushAll() {
 	f.dirty = f.spare[:0]
 	f.mu.Unlock()
 	for _, c := range batch {
-		c.flush(&f.w)
+		c.flush(f.w)
 	}
 	clear(batch)
 	f.spare = batch

@@ -81,6 +81,8 @@ func (p *poller) watch(c *wsConn) bool {
 	}
 	key := c.pollKey
 	p.mu.Unlock()
+	// A closure of its own: once armed, the next burst may call watch on
+	// another goroutine before this one has read its result.
 	var cerr error
 	err := c.rc.Control(func(fd uintptr) {
 		ev := unix.EpollEvent{Events: readEvents, Fd: int32(uint32(key)), Pad: int32(uint32(key >> 32))}
@@ -108,16 +110,17 @@ func (p *poller) run() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 256)
 	ready := make([]*wsConn, 0, 256)
+	var n int
+	wait := func(fd uintptr) bool { // made once: the loop allocates nothing
+		var werr error
+		n, werr = unix.EpollWait(int(fd), events, 0)
+		if werr != nil || n < 0 {
+			n = 0
+		}
+		return n > 0 // false: park until the epoll set has events
+	}
 	for {
-		var n int
-		err := p.rc.Read(func(fd uintptr) bool {
-			var werr error
-			n, werr = unix.EpollWait(int(fd), events, 0)
-			if werr != nil || n < 0 {
-				n = 0
-			}
-			return n > 0 // false: park until the epoll set has events
-		})
+		err := p.rc.Read(wait)
 		if err != nil {
 			return // closed
 		}

@@ -29,6 +29,11 @@ type wsConn struct {
 	flusher *flusher
 	poller  *poller // nil: the connection reads with a goroutine of its own
 	pollKey uint64  // the poller's key for it; 0 until watched
+	// readable's call on the descriptor, made once per connection (a
+	// closure per call allocated), and its result; only the burst reading
+	// the connection uses them.
+	peekFn func(fd uintptr)
+	peeked bool
 	// readMu is held by the one burst reading the connection: bursts run on
 	// different goroutines one after another, ordered by the kernel, which
 	// the race detector cannot see; the mutex makes the order explicit.
@@ -52,6 +57,7 @@ func newWSConn(s *Session, conn net.Conn) *wsConn {
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
+			c.peekFn = c.peek
 			c.poller = s.srv.poller
 		}
 	}
@@ -116,11 +122,41 @@ func (c *wsConn) closeNow() {
 	_ = c.conn.Close()
 }
 
-// batchWriter is a flusher's scratch space.
+// batchWriter is the scratch space of a flush: a flusher's own, or one
+// from batchWriters for flushNow. It also carries one write's arguments and
+// results, so the function the descriptor runs (write, made once per
+// writer) allocates nothing per write.
 type batchWriter struct {
 	frames []*Frame
 	bufs   [][]byte
+
+	chunk [][]byte // what write writes
+	flags int      // sendmsg flags; 0 writes with writev
+	n     int
+	err   error
+	write func(fd uintptr) bool
 }
+
+func newBatchWriter() *batchWriter {
+	w := &batchWriter{}
+	w.write = w.writeFD
+	return w
+}
+
+func (w *batchWriter) writeFD(fd uintptr) bool {
+	if w.flags != 0 {
+		w.n, w.err = unix.SendmsgBuffers(int(fd), w.chunk, nil, nil, w.flags)
+	} else {
+		w.n, w.err = unix.Writev(int(fd), w.chunk)
+	}
+	return true
+}
+
+// batchWriters are flushNow's writers: one is needed for every reply.
+var batchWriters = sync.Pool{New: func() any { return newBatchWriter() }}
+
+// maxPooledFrames bounds the frames a pooled writer keeps room for.
+const maxPooledFrames = 1024
 
 // flush writes what waits on c without blocking: one writev. What the
 // socket does not take goes to a writer goroutine of c's own.
@@ -151,8 +187,9 @@ func (c *wsConn) flush(w *batchWriter) {
 	for _, f := range w.frames {
 		w.bufs = append(w.bufs, f.wire)
 	}
-	rest, err := c.tryWrite(w.bufs, last)
+	rest, err := c.tryWrite(w, w.bufs, last)
 	clear(w.frames)
+	clear(w.bufs)
 	switch {
 	case err != nil:
 		c.writeFailed(err)
@@ -194,8 +231,11 @@ func (c *wsConn) flushNow() {
 	// once instead of handing it back to the flusher.
 	c.urgent = true
 	c.s.mu.Unlock()
-	var w batchWriter
-	c.flush(&w)
+	w := batchWriters.Get().(*batchWriter)
+	c.flush(w)
+	if cap(w.frames) <= maxPooledFrames && cap(w.bufs) <= maxPooledFrames+1 {
+		batchWriters.Put(w)
+	}
 }
 
 // finishLocked closes a connection whose last frame is written, when its
@@ -210,20 +250,17 @@ func (c *wsConn) finishLocked() {
 // socket did not take. last says the connection is closed right after:
 // the kernel then holds the bytes for the FIN the close adds, so the close
 // frame and the end of the connection leave in one TCP segment.
-func (c *wsConn) tryWrite(bufs [][]byte, last bool) ([][]byte, error) {
+func (c *wsConn) tryWrite(w *batchWriter, bufs [][]byte, last bool) ([][]byte, error) {
 	for len(bufs) > 0 {
 		chunk := bufs[:min(len(bufs), 1024)] // IOV_MAX
 		want := total(chunk)
-		var n int
-		var werr error
-		err := c.rc.Write(func(fd uintptr) bool {
-			if last && msgMore != 0 && len(chunk) == len(bufs) {
-				n, werr = unix.SendmsgBuffers(int(fd), chunk, nil, nil, msgMore)
-			} else {
-				n, werr = unix.Writev(int(fd), chunk)
-			}
-			return true
-		})
+		w.chunk, w.flags = chunk, 0
+		if last && len(chunk) == len(bufs) {
+			w.flags = msgMore
+		}
+		err := c.rc.Write(w.write)
+		n, werr := w.n, w.err
+		w.chunk, w.err = nil, nil
 		if err != nil {
 			return nil, err
 		}
@@ -413,13 +450,15 @@ func (c *wsConn) endBurst(br *bufio.Reader, pooled bool) {
 // readable reports, without waiting, whether the connection has input (or
 // an end to report): it peeks one byte with MSG_PEEK.
 func (c *wsConn) readable() bool {
-	ready := true
-	_ = c.rc.Control(func(fd uintptr) {
-		var b [1]byte
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		ready = err != syscall.EAGAIN
-	})
-	return ready
+	c.peeked = true
+	_ = c.rc.Control(c.peekFn)
+	return c.peeked
+}
+
+func (c *wsConn) peek(fd uintptr) {
+	var b [1]byte
+	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	c.peeked = err != syscall.EAGAIN
 }
 
 // waitReadable parks until the connection has data (or an end to report),
