@@ -189,7 +189,6 @@ func (c *wsConn) flush(w *batchWriter) {
 	}
 	rest, err := c.tryWrite(w, w.bufs, last)
 	clear(w.frames)
-	clear(w.bufs)
 	switch {
 	case err != nil:
 		c.writeFailed(err)
