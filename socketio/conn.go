@@ -64,6 +64,13 @@ func (h hub) EmitLocalState(room, key, event string, payload any) {
 	}
 }
 
+// EmitLocalStateExcept is EmitLocalState to room's sockets in none of except.
+func (h hub) EmitLocalStateExcept(room string, except []string, key, event string, payload any) {
+	if err := h.ns.EmitStateExcept(room, except, key, event, payload); err != nil {
+		h.log.Error("socket state broadcast failed", slog.String("room", room), slog.String("event", event), slog.Any("error", err))
+	}
+}
+
 // EmitLocalStateTo is EmitLocalState to several rooms with one encoding.
 func (h hub) EmitLocalStateTo(rooms []string, key, event string, payload any) {
 	if err := h.ns.EmitStateTo(rooms, key, event, payload); err != nil {

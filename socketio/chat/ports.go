@@ -42,6 +42,9 @@ type Hub interface {
 // the whole list again: a third of the join storm's CPU.
 type multiStateHub interface {
 	EmitLocalStateTo(rooms []string, key, event string, payload any)
+	// EmitLocalStateExcept is EmitLocalState to room's sockets that are in
+	// none of except.
+	EmitLocalStateExcept(room string, except []string, key, event string, payload any)
 }
 
 // Handshake is what a socket presented when it connected: the token found in

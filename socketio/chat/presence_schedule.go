@@ -19,11 +19,13 @@ const (
 )
 
 // presenceFlush is one presenceUpdate to compute and hand to this process's
-// sockets: to the tenant's lobby, or only to the sockets in newcomers.
+// sockets: to the tenant's lobby but the sockets in current, or only to
+// the sockets in newcomers.
 type presenceFlush struct {
 	tenantID  string
 	slug      string // "" when only the id is known
 	newcomers []string
+	current   []string // sockets that hold this update already
 }
 
 // presenceSchedule decides when this process sends each tenant's
@@ -39,7 +41,10 @@ type presenceFlush struct {
 // maxDelay(n); meanwhile the sockets that joined get the current list for
 // themselves once per window, so nobody waits for a first list. In a storm
 // of n joins that is about n²/2 entries for the newcomers plus n² for the
-// final update, under twice the floor of one full list per client.
+// final update, under twice the floor of one full list per client; the
+// final update skips the newcomers whose own list no change has outdated,
+// so a storm that ends within a window or two costs little more than the
+// floor.
 type presenceSchedule struct {
 	window time.Duration
 	large  int
@@ -65,6 +70,14 @@ type tenantPresence struct {
 	forced    int // full updates in a row sent without a pause in the changes
 	flushing  bool
 	timer     Timer
+	// changes counts every change; current are the newcomers whose own list
+	// was made when it stood at currentAt. While no change came since, the
+	// full update is their list again, and they are spared it: after a
+	// storm short enough to end within a window, the newcomers' list is
+	// also the final state.
+	changes   uint64
+	current   []string
+	currentAt uint64
 }
 
 func newPresenceSchedule(window time.Duration, large int, clock Clock, flush func(presenceFlush) int) *presenceSchedule {
@@ -140,6 +153,7 @@ func (s *presenceSchedule) update(tenantID, slug string, apply func(*tenantPrese
 	if !t.pending {
 		t.pending, t.first = true, now
 	}
+	t.changes++
 	t.last = now
 	s.arm(tenantID, t, now)
 }
@@ -230,9 +244,13 @@ func (s *presenceSchedule) fire(tenantID string) {
 		} else {
 			t.forced = 0
 		}
-		t.pending, t.newcomers = false, nil
+		if t.currentAt == t.changes {
+			job.current = t.current
+		}
+		t.pending, t.newcomers, t.current = false, nil, nil
 	case newcomersDue:
 		job.newcomers, t.newcomers = t.newcomers, nil
+		t.current, t.currentAt = job.newcomers, t.changes
 	default:
 		s.arm(tenantID, t, now)
 		s.mu.Unlock()

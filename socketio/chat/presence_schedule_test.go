@@ -26,23 +26,32 @@ type scheduleRig struct {
 	sent   []sent
 	joinAt map[string]time.Duration
 	waited map[string]time.Duration // socket → how long it waited for its first list
+	last   map[string]int           // socket → entries of the last list it got
 }
 
 func newScheduleRig(t *testing.T, window time.Duration, large int) *scheduleRig {
-	r := &scheduleRig{t: t, clock: newManualClock(time.Unix(1_800_000_000, 0)), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{}}
+	r := &scheduleRig{t: t, clock: newManualClock(time.Unix(1_800_000_000, 0)), joinAt: map[string]time.Duration{}, waited: map[string]time.Duration{},
+		last: map[string]int{}}
 	r.start = r.clock.Now()
 	r.s = newPresenceSchedule(window, large, r.clock, func(job presenceFlush) int {
 		now := r.clock.Now().Sub(r.start)
 		receivers := job.newcomers
 		if receivers == nil {
+			spared := map[string]bool{}
+			for _, id := range job.current {
+				spared[id] = true
+			}
 			for i := 1; i <= r.joined; i++ {
-				receivers = append(receivers, fmt.Sprintf("s%d", i))
+				if id := fmt.Sprintf("s%d", i); !spared[id] {
+					receivers = append(receivers, id)
+				}
 			}
 		}
 		for _, id := range receivers {
 			if _, ok := r.waited[id]; !ok {
 				r.waited[id] = now - r.joinAt[id]
 			}
+			r.last[id] = r.joined
 		}
 		r.sent = append(r.sent, sent{at: now, entries: r.joined, receivers: len(receivers), newcomers: job.newcomers != nil})
 		return r.joined
@@ -172,9 +181,14 @@ func TestPresenceScheduleStorm(t *testing.T) {
 			if len(r.waited) != n {
 				t.Fatalf("%d of %d sockets got a list", len(r.waited), n)
 			}
+			for id, entries := range r.last {
+				if entries != n {
+					t.Fatalf("%s ended with a list of %d, want %d", id, entries, n)
+				}
+			}
 			final := r.sent[len(r.sent)-1]
-			if final.newcomers || final.entries != n || final.receivers != n {
-				t.Fatalf("the last update is not the full list to everyone: %+v", final)
+			if final.entries != n {
+				t.Fatalf("the last update is not the full list: %+v", final)
 			}
 			if final.at-last > 500*time.Millisecond {
 				t.Fatalf("converged %v after the last join", final.at-last)
@@ -232,5 +246,44 @@ func TestPresenceScheduleOnlyForLocalSockets(t *testing.T) {
 	r.clock.Advance(time.Second)
 	if len(r.sent) != 2 || r.sent[1].at != 2100*time.Millisecond {
 		t.Fatalf("updates %+v", r.sent)
+	}
+}
+
+// TestPresenceScheduleSparesCurrentNewcomers: in a large tenant, the
+// newcomers whose own list was made after the last change are not sent the
+// same list again by the full update that ends the storm; a change after
+// their list makes the full update reach them too.
+func TestPresenceScheduleSparesCurrentNewcomers(t *testing.T) {
+	t.Parallel()
+	for _, changeAfter := range []bool{false, true} {
+		t.Run(fmt.Sprintf("a change after the newcomers' list: %v", changeAfter), func(t *testing.T) {
+			r := newScheduleRig(t, 100*time.Millisecond, 10)
+			for range 200 {
+				r.join()
+			}
+			r.clock.Advance(150 * time.Millisecond) // the first update, to all 200
+			r.join()                                // s201
+			r.clock.Advance(90 * time.Millisecond)
+			r.join()                               // s202; the storm goes on, so the full update waits
+			r.clock.Advance(10 * time.Millisecond) // s201's window: the newcomers' list
+			if got := r.sent[len(r.sent)-1]; !got.newcomers || got.receivers != 2 || got.entries != 202 {
+				t.Fatalf("newcomers' list: %+v", got)
+			}
+			want := 200 // the full update goes to the others only
+			if changeAfter {
+				r.join() // s203: the newcomers' list is stale now
+				want = 203
+			}
+			r.clock.Advance(time.Second)
+			final := r.sent[len(r.sent)-1]
+			if final.newcomers || final.receivers != want || final.entries != r.joined {
+				t.Fatalf("final update %+v, want %d receivers of %d entries", final, want, r.joined)
+			}
+			for id, entries := range r.last {
+				if entries != r.joined {
+					t.Fatalf("%s ended with a list of %d, want %d", id, entries, r.joined)
+				}
+			}
+		})
 	}
 }

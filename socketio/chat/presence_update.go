@@ -153,10 +153,15 @@ func (s *Service) flushPresence(job presenceFlush) int {
 		return -1
 	}
 	payload := presencePayload(entries, rooms)
-	if job.newcomers == nil {
+	h, multi := s.hub.(multiStateHub)
+	switch {
+	case job.newcomers != nil:
+	case multi && len(job.current) > 0:
+		h.EmitLocalStateExcept("tenant:"+slug, job.current, presenceKey, "presenceUpdate", payload)
+	default:
 		s.hub.EmitLocalState("tenant:"+slug, presenceKey, "presenceUpdate", payload)
 	}
-	if h, ok := s.hub.(multiStateHub); ok && len(job.newcomers) > 1 {
+	if multi && len(job.newcomers) > 1 {
 		h.EmitLocalStateTo(job.newcomers, presenceKey, "presenceUpdate", payload)
 	} else {
 		for _, socketID := range job.newcomers {

@@ -27,8 +27,23 @@ func (h *stormHub) EmitLocalState(room, key, event string, payload any) {
 // EmitLocalStateTo is the engine's one-encoding send to several rooms (the
 // newcomers of a presence window): each socket in any of them gets it once.
 func (h *stormHub) EmitLocalStateTo(rooms []string, _, event string, payload any) {
+	h.emit(rooms, nil, event, payload)
+}
+
+// EmitLocalStateExcept is the engine's send to a room but some sockets
+// (those that hold the state already).
+func (h *stormHub) EmitLocalStateExcept(room string, except []string, _, event string, payload any) {
+	h.emit([]string{room}, except, event, payload)
+}
+
+func (h *stormHub) emit(rooms, except []string, event string, payload any) {
 	h.mu.Lock()
 	seen := map[*stormConn]bool{}
+	for _, room := range except {
+		for c := range h.rooms[room] {
+			seen[c] = true
+		}
+	}
 	var targets []*stormConn
 	for _, room := range rooms {
 		for c := range h.rooms[room] {

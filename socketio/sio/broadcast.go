@@ -45,7 +45,17 @@ func (n *Namespace) EmitState(room, key, event string, args ...any) error {
 // once for all of them (the chat hands a presence list of 150 KB to every
 // socket that joined in the same window).
 func (n *Namespace) EmitStateTo(rooms []string, key, event string, args ...any) error {
-	if len(rooms) == 0 {
+	return n.emitState(BroadcastOptions{Rooms: rooms}, key, event, args)
+}
+
+// EmitStateExcept is EmitState to the local sockets in room that are in
+// none of except (sockets that hold the state already).
+func (n *Namespace) EmitStateExcept(room string, except []string, key, event string, args ...any) error {
+	return n.emitState(BroadcastOptions{Rooms: []string{room}, Except: except}, key, event, args)
+}
+
+func (n *Namespace) emitState(opts BroadcastOptions, key, event string, args []any) error {
+	if len(opts.Rooms) == 0 {
 		return nil
 	}
 	data, err := encodeArgs(event, args)
@@ -55,7 +65,7 @@ func (n *Namespace) EmitStateTo(rooms []string, key, event string, args ...any) 
 	p := Packet{Type: PacketEvent, Nsp: n.name, Data: data}
 	f := Frames(&p)[0]
 	now := time.Now()
-	for _, s := range n.matching(BroadcastOptions{Rooms: rooms}) {
+	for _, s := range n.matching(opts) {
 		if s.Connected() {
 			s.client.es.SendStateAt(now, key, f)
 		}

@@ -7,7 +7,8 @@ import (
 
 // TestEmitStateTo: one state frame reaches every local socket in any of the
 // rooms exactly once (a socket in two of them too), nobody else, and never
-// the adapter: state is this process's own.
+// the adapter: state is this process's own. EmitStateExcept leaves out the
+// sockets of the rooms excepted.
 func TestEmitStateTo(t *testing.T) {
 	io := NewServer(Config{Logger: quiet()})
 	ns := io.Of("/")
@@ -38,10 +39,22 @@ func TestEmitStateTo(t *testing.T) {
 	if err := ns.EmitStateTo(nil, "k", "state", 2); err != nil {
 		t.Fatal(err)
 	}
+	// To room a but the sockets of room b: only a's own socket.
+	if err := ns.EmitStateExcept("a", []string{"b"}, "k2", "except", 3); err != nil {
+		t.Fatal(err)
+	}
 	_ = ns.Broadcast(Packet{Type: PacketEvent, Data: json.RawMessage(`["end"]`)}, BroadcastOptions{Local: true})
+	if got := a.read(); got != `42["state",{"n":1}]` {
+		t.Errorf("a got %q, want the state", got)
+	}
+	if got := a.read(); got != `42["except",3]` {
+		t.Errorf("a got %q, want the state sent to a but b", got)
+	}
 	for name, c := range map[string]*rawClient{"a": a, "b": b, "both": both} {
-		if got := c.read(); got != `42["state",{"n":1}]` {
-			t.Errorf("%s got %q, want the state", name, got)
+		if name != "a" {
+			if got := c.read(); got != `42["state",{"n":1}]` {
+				t.Errorf("%s got %q, want the state", name, got)
+			}
 		}
 		if got := c.read(); got != `42["end"]` {
 			t.Errorf("%s got %q after the state, want end (one state frame)", name, got)
