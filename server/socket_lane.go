@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"chatd/internal/workers"
 	"chatd/socketio/engineio"
 )
 
@@ -40,6 +41,10 @@ const laneHeadMax = 4096
 // route label of its requests in the metrics.
 const socketRoute = "/socket.io/*any"
 
+// maxIdleLaneServers bounds the goroutines the lane keeps for new
+// connections between bursts of them.
+const maxIdleLaneServers = 64
+
 // Listener returns ln with the websocket lane in front of the HTTP server
 // that serves it. headerTimeout bounds the wait for a connection's first
 // request head, as the server's ReadHeaderTimeout does (0: none).
@@ -47,6 +52,7 @@ func (s *Server) Listener(ln net.Listener, headerTimeout time.Duration) net.List
 	l := &laneListener{Listener: ln, s: s, timeout: headerTimeout,
 		conns: make(chan net.Conn), errs: make(chan error), done: make(chan struct{})}
 	l.readers.New = func() any { return bufio.NewReaderSize(nil, laneHeadMax) }
+	l.servers = workers.New(maxIdleLaneServers)
 	go l.accept()
 	return l
 }
@@ -56,6 +62,9 @@ type laneListener struct {
 	s       *Server
 	timeout time.Duration
 	readers sync.Pool // head buffers, given back once a connection no longer needs one
+	// servers serve the connections, on goroutines kept between them (a new
+	// one's stack grew, by copying, through every handshake)
+	servers *workers.Pool
 
 	conns chan net.Conn // connections for the HTTP server
 	errs  chan error    // accept errors, for the HTTP server to handle
@@ -76,7 +85,10 @@ func (l *laneListener) Accept() (net.Conn, error) {
 }
 
 func (l *laneListener) Close() error {
-	l.once.Do(func() { close(l.done) })
+	l.once.Do(func() {
+		close(l.done)
+		l.servers.Close()
+	})
 	return l.Listener.Close()
 }
 
@@ -97,7 +109,7 @@ func (l *laneListener) accept() {
 			}
 			continue
 		}
-		go l.serve(c)
+		l.servers.Go(func() { l.serve(c) })
 	}
 }
 

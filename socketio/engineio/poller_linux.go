@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"chatd/socketio/internal/workers"
+	"chatd/internal/workers"
 )
 
 // msgMore asks the kernel to hold a write for what follows: on the last

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"chatd/internal/workers"
 	"chatd/socketio/engineio"
-	"chatd/socketio/internal/workers"
 )
 
 // Defaults of Config.
