@@ -187,7 +187,7 @@ func (c *wsConn) flush(w *batchWriter) {
 	for _, f := range w.frames {
 		w.bufs = append(w.bufs, f.wire)
 	}
-	rest, err := c.tryWrite(w, w.bufs, last)
+	rest, err := c.tryWrite(w, last)
 	clear(w.frames)
 	switch {
 	case err != nil:
@@ -245,11 +245,13 @@ func (c *wsConn) finishLocked() {
 	}
 }
 
-// tryWrite makes one non-blocking writev of bufs and returns what the
-// socket did not take. last says the connection is closed right after:
-// the kernel then holds the bytes for the FIN the close adds, so the close
-// frame and the end of the connection leave in one TCP segment.
-func (c *wsConn) tryWrite(w *batchWriter, bufs [][]byte, last bool) ([][]byte, error) {
+// tryWrite makes one non-blocking writev of w.bufs and returns what the
+// socket did not take: a slice of w.bufs, to copy before w.bufs is cleared
+// or reused. last says the connection is closed right after: the kernel
+// then holds the bytes for the FIN the close adds, so the close frame and
+// the end of the connection leave in one TCP segment.
+func (c *wsConn) tryWrite(w *batchWriter, last bool) ([][]byte, error) {
+	bufs := w.bufs
 	for len(bufs) > 0 {
 		chunk := bufs[:min(len(bufs), 1024)] // IOV_MAX
 		want := total(chunk)
