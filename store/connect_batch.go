@@ -43,18 +43,29 @@ func newConnectBatches(db *DB) connectBatches {
 
 // usersWithBlocked is UserWithBlocked for several ids in one query.
 //
-// The batched reads are planned at every run, not prepared: a prepared
-// statement's generic plan is made once, from the table's size then, and a
-// "user" table that was small when chatd started (a fresh venue) kept being
-// read whole for every batch as it grew (measured: 13,000 rows read per
-// batch, PostgreSQL's CPU the connect path's limit). Planned each time, the
-// lookup uses the primary key once the table has grown past a few pages.
-// (sessionsConnect goes further, for a table that stays small.)
+// The batched reads are written so that their plan does not depend on the
+// tables' statistics, and are then prepared. Each user is looked up on its
+// own through the primary key: the ids come as a set (unnest) and each row
+// is read in a LATERAL subquery that LIMIT 1 keeps from being merged into a
+// join; its blocks likewise through their index on "userId" (a LATERAL
+// subquery that ORDER BY keeps apart). Written as a join with
+// `"id" = ANY($1)`, the plan followed the statistics: a "user" table
+// without fresh ones (a fresh venue's, growing by a guest a join) was read
+// whole for every batch of ten ids or more, and a prepared statement's
+// generic plan, made once, would have kept doing so as the table grew. So
+// the query was planned at every run, and planning was two thirds of its
+// cost (pgbench on the perf database: 0.42 ms a batch planned, 0.14 ms
+// prepared).
 func (db *DB) usersWithBlocked(ctx context.Context, ids []string) ([]batchResult[userWithBlocked], error) {
 	rows, err := queryRows(ctx, db, func(r *userBlockedRow) []any { return append(r.User.fields(), &r.BlockedID) }, `
-		SELECT `+userColumns+`, b."blockedId" FROM "user" u
-		LEFT JOIN "BlockedUser" b ON b."userId" = u."id"
-		WHERE u."id" = ANY($1) ORDER BY u."id", b."createdAt", b."id"`, pq.StringArray(ids))
+		SELECT `+userColumns+`, b."blockedId"
+		FROM unnest($1::text[]) AS k("id")
+		JOIN LATERAL (SELECT * FROM "user" u WHERE u."id" = k."id" LIMIT 1) u ON true
+		LEFT JOIN LATERAL (
+		  SELECT b."blockedId", b."createdAt", b."id" FROM "BlockedUser" b
+		  WHERE b."userId" = u."id" ORDER BY b."createdAt", b."id"
+		) b ON true
+		ORDER BY u."id", b."createdAt", b."id"`, distinct(ids))
 	if err != nil {
 		return nil, fmt.Errorf("store: user with blocked: %w", err)
 	}
@@ -179,12 +190,12 @@ func distinct(keys []string) pq.StringArray {
 	return out
 }
 
-// queryRows runs a query and scans each row into the fields of a new T that
-// fields lists, in the query's column order. The batched reads scan by
-// hand: sqlx's mapping of columns to fields by reflection was a tenth of
-// their CPU.
+// queryRows runs a hot query (prepared, prepared.go) and scans each row
+// into the fields of a new T that fields lists, in the query's column
+// order. The batched reads scan by hand: sqlx's mapping of columns to
+// fields by reflection was a tenth of their CPU.
 func queryRows[T any](ctx context.Context, db *DB, fields func(*T) []any, query string, args ...any) ([]T, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
+	rows, err := db.hotQuery(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +214,14 @@ func queryRows[T any](ctx context.Context, db *DB, fields func(*T) []any, query 
 // guestClass sorts guest writes by the conflict rule they need: one batch
 // is one statement, whose rule is the same for every row.
 func guestClass(g Guest) string {
+	if g.New && !g.OnlyCreate {
+		return "new," + upsertClass(g)
+	}
+	return upsertClass(g)
+}
+
+// upsertClass is guestClass without New.
+func upsertClass(g Guest) string {
 	switch {
 	case g.OnlyCreate:
 		return "create"
@@ -229,13 +248,22 @@ func (db *DB) saveGuests(ctx context.Context, gs []Guest) ([]batchResult[struct{
 		created[i], updated[i] = dbTimeText(g.CreatedAt), dbTimeText(g.UpdatedAt)
 	}
 	args := []any{ids, names, pq.Array(statuses), pq.Array(images), created, updated, gs[0].Image != nil, gs[0].Touch}
-	_, err := db.hotExec(ctx, `
+	insert := `
 		INSERT INTO "user" ("id", "name", "status", "image", "isAnonymous", "role", "createdAt", "updatedAt")
-		SELECT v."id", v."name", v."status", v."image", `+db.dialect.lazyTrue+`, 'USER', v."c", v."u"
+		SELECT v."id", v."name", v."status", v."image", ` + db.dialect.lazyTrue + `, 'USER', v."c", v."u"
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamp(3)[], $6::timestamp(3)[])
-		  AS v("id", "name", "status", "image", "c", "u")
-		ON CONFLICT ("id") `+guestConflict(gs[0]), args[:guestArgs(gs[0])]...)
-	if err != nil {
+		  AS v("id", "name", "status", "image", "c", "u")`
+	if gs[0].New && !gs[0].OnlyCreate {
+		_, err := db.hotExec(ctx, insert, args[:6]...)
+		if err == nil {
+			return make([]batchResult[struct{}], n), nil
+		}
+		if !isUniqueViolation(err) {
+			return nil, fmt.Errorf("store: save guest: %w", err)
+		}
+	}
+	if _, err := db.hotExec(ctx, insert+`
+		ON CONFLICT ("id") `+guestConflict(gs[0]), args[:guestArgs(gs[0])]...); err != nil {
 		return nil, fmt.Errorf("store: save guest: %w", err)
 	}
 	return make([]batchResult[struct{}], n), nil

@@ -66,6 +66,14 @@ func (db *DB) hotSelect(ctx context.Context, dest any, query string, args ...any
 	return db.db.SelectContext(ctx, dest, query, args...)
 }
 
+// hotQuery is QueryContext of a hot query.
+func (db *DB) hotQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.db.QueryContext(ctx, query, args...)
+}
+
 // hotExec is ExecContext of a hot statement.
 func (db *DB) hotExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := db.stmt(ctx, query); st != nil {
