@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,5 +196,62 @@ func testSweepGuests(t *testing.T, d storetest.Dialect) {
 	}
 	if _, err := db.UserByID(ctx, seedBob); err != nil {
 		t.Errorf("the seed's guest is gone: %v", err)
+	}
+}
+
+// TestSaveNewGuest: a new guest's row is written without a conflict check
+// on PostgreSQL; when a row holds the id after all, the write is the upsert
+// it would have been without New, for the whole batch it came in, and a
+// registered user's row is still never touched.
+func TestSaveNewGuest(t *testing.T) { storetest.EachDialect(t, testSaveNewGuest) }
+
+func testSaveNewGuest(t *testing.T, d storetest.Dialect) {
+	db, _ := storetest.OpenSeededIn(t, d, time.Now)
+	ctx := context.Background()
+	created := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	joined := created.Add(time.Second)
+	taken := store.NewUUID() // a guest whose other socket joined first
+	if err := db.SaveGuest(ctx, store.Guest{ID: taken, Name: "Prima", CreatedAt: created, UpdatedAt: joined}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = store.NewUUID()
+	}
+	ids[7], ids[23] = taken, seedAlice
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = db.SaveGuest(ctx, store.Guest{ID: ids[i], Name: fmt.Sprintf("nuovo-%d", i),
+				CreatedAt: created, UpdatedAt: joined.Add(time.Second), New: true})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, id := range ids {
+		if errs[i] != nil {
+			t.Fatalf("guest %d: %v", i, errs[i])
+		}
+		got, err := db.UserByID(ctx, id)
+		switch {
+		case err != nil:
+			t.Fatalf("guest %d: %v", i, err)
+		case id == seedAlice:
+			if got.Name.String != "Alice" || got.IsAnonymous {
+				t.Fatalf("registered user changed: %+v", got)
+			}
+		case got.Name.String != fmt.Sprintf("nuovo-%d", i) || !got.IsAnonymous || got.Role != "USER" ||
+			!got.CreatedAt.Equal(created) || !got.UpdatedAt.Equal(joined.Add(time.Second)):
+			t.Fatalf("guest %d: %+v", i, got)
+		}
+	}
+	if got, _ := db.UserByID(ctx, taken); !got.CreatedAt.Equal(created) {
+		t.Fatalf("the existing guest's createdAt changed: %+v", got)
 	}
 }

@@ -61,8 +61,10 @@ func (s *Service) saveProfile(ctx context.Context, sock *socketState, p store.Us
 	}
 	var err error
 	if sock.id.Anonymous {
+		// A guest made by this connect has no row until now (guests.go).
 		g := store.Guest{ID: sock.id.UserID, Name: *p.Name, Status: *p.Status, Image: p.Image,
-			CreatedAt: sock.connectedAt, UpdatedAt: s.profileTime(sock), Touch: mark}
+			CreatedAt: sock.connectedAt, UpdatedAt: s.profileTime(sock), Touch: mark,
+			New: sock.id.Created && sock.row == nil}
 		err = s.store.SaveGuest(ctx, g)
 	} else {
 		err = s.store.SaveProfile(ctx, sock.id.UserID, p)

@@ -52,7 +52,11 @@ func (c *countingStore) UserWithBlocked(ctx context.Context, id string) (store.U
 }
 
 func (c *countingStore) SaveGuest(ctx context.Context, g store.Guest) error {
-	c.note("SaveGuest")
+	if g.New {
+		c.note("SaveGuest(new)") // a row no one can hold yet: no conflict check
+	} else {
+		c.note("SaveGuest")
+	}
 	return c.Store.SaveGuest(ctx, g)
 }
 
@@ -140,9 +144,9 @@ func TestRoundTrips(t *testing.T) {
 		want  string
 	}{
 		{"new guest", Handshake{UserID: store.NewUUID(), UserAlias: "Nuova", TenantSlug: "demo"}, "Nuova",
-			"UserWithBlocked SaveGuest | SaveGuest BlockedIDs"},
+			"UserWithBlocked SaveGuest(new) | SaveGuest BlockedIDs"},
 		{"new guest without an id", Handshake{UserAlias: "Nuova", TenantSlug: "demo"}, "Nuova",
-			"SaveGuest | SaveGuest BlockedIDs"},
+			"SaveGuest(new) | SaveGuest BlockedIDs"},
 		{"returning guest, same profile", Handshake{UserID: bobID, UserAlias: "Bob", TenantSlug: "demo"}, "Bob",
 			"UserWithBlocked | SaveGuest BlockedIDs"},
 		{"session, same profile", Handshake{Token: aliceTok, TenantSlug: "demo"}, "Alice",
