@@ -34,6 +34,9 @@ type wsConn struct {
 	// the connection uses them.
 	peekFn func(fd uintptr)
 	peeked bool
+	// drained: the burst's last read from the socket took less than it
+	// asked for, so the kernel held no more input then (burstInput).
+	drained bool
 	// readMu is held by the one burst reading the connection: bursts run on
 	// different goroutines one after another, ordered by the kernel, which
 	// the race detector cannot see; the mutex makes the order explicit.
@@ -419,7 +422,8 @@ func (c *wsConn) readBurst(first *bufio.Reader) {
 	br, pooled := first, false
 	if br == nil {
 		br, pooled = readerPool.Get().(*bufio.Reader), true
-		br.Reset(c.conn)
+		br.Reset((*burstInput)(c))
+		c.drained = false
 	}
 	for {
 		op, data, err := c.readMessage(br)
@@ -430,7 +434,9 @@ func (c *wsConn) readBurst(first *bufio.Reader) {
 			return
 		}
 		c.s.onWSMessage(c, op, data)
-		if br.Buffered() == 0 && !c.readable() {
+		// Input that comes after the burst ends is not lost: re-arming
+		// (watch) reports a connection that is readable already.
+		if br.Buffered() == 0 && ((pooled && c.drained) || !c.readable()) {
 			break
 		}
 	}
@@ -438,6 +444,18 @@ func (c *wsConn) readBurst(first *bufio.Reader) {
 	if !c.poller.watch(c) {
 		c.s.wsGone(c, net.ErrClosed)
 	}
+}
+
+// burstInput is a connection as its burst reads it: each read notes whether
+// it drained the socket (a short read), which spares the burst the system
+// call that would ask (readable) before it ends; it was two of the twenty a
+// socket's connect, join and leave cost.
+type burstInput wsConn
+
+func (in *burstInput) Read(p []byte) (int, error) {
+	n, err := in.conn.Read(p)
+	in.drained = n < len(p)
+	return n, err
 }
 
 func (c *wsConn) endBurst(br *bufio.Reader, pooled bool) {
