@@ -61,9 +61,7 @@ func (c *wsConn) quiet() bool {
 	}
 	pending := true
 	err := c.rc.Control(func(fd uintptr) {
-		var b [1]byte
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		pending = err != syscall.EAGAIN // data, an end to report, or an error
+		pending = peekByte(fd) != syscall.EAGAIN // data, an end to report, or an error
 	})
 	// Parked still: the reader did not take bytes between the two looks.
 	return err == nil && !pending && c.parked.Load()

@@ -475,9 +475,15 @@ func (c *wsConn) readable() bool {
 }
 
 func (c *wsConn) peek(fd uintptr) {
+	c.peeked = peekByte(fd) != syscall.EAGAIN
+}
+
+// peekByte looks at the socket's next byte without taking it or waiting:
+// EAGAIN when there is no input and no end to report.
+func peekByte(fd uintptr) error {
 	var b [1]byte
 	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	c.peeked = err != syscall.EAGAIN
+	return err
 }
 
 // waitReadable parks until the connection has data (or an end to report),
@@ -487,8 +493,7 @@ func (c *wsConn) waitReadable() error {
 		return nil
 	}
 	return c.rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		err := peekByte(fd)
 		return err != syscall.EAGAIN && err != syscall.EINTR
 	})
 }
