@@ -214,7 +214,7 @@ func queryRows[T any](ctx context.Context, db *DB, fields func(*T) []any, query 
 // guestClass sorts guest writes by the conflict rule they need: one batch
 // is one statement, whose rule is the same for every row.
 func guestClass(g Guest) string {
-	if g.New && !g.OnlyCreate {
+	if g.plainInsert() {
 		return "new," + upsertClass(g)
 	}
 	return upsertClass(g)
@@ -253,7 +253,7 @@ func (db *DB) saveGuests(ctx context.Context, gs []Guest) ([]batchResult[struct{
 		SELECT v."id", v."name", v."status", v."image", ` + db.dialect.lazyTrue + `, 'USER', v."c", v."u"
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamp(3)[], $6::timestamp(3)[])
 		  AS v("id", "name", "status", "image", "c", "u")`
-	if gs[0].New && !gs[0].OnlyCreate {
+	if gs[0].plainInsert() {
 		_, err := db.hotExec(ctx, insert, args[:6]...)
 		if err == nil {
 			return make([]batchResult[struct{}], n), nil

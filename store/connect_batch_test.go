@@ -32,20 +32,8 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 	for i := range ids {
 		ids[i] = store.NewUUID()
 	}
-	run := func(f func(i int) error) []error {
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Add(1)
-			go func() { defer wg.Done(); <-start; errs[i] = f(i) }()
-		}
-		close(start)
-		wg.Wait()
-		return errs
-	}
 	// Guests written at once.
-	errs := run(func(i int) error {
+	errs := atOnce(n, func(i int) error {
 		return db.SaveGuest(ctx, store.Guest{ID: ids[i], Name: fmt.Sprintf("guest-%d", i), CreatedAt: created, UpdatedAt: created.Add(time.Second)})
 	})
 	for i, err := range errs {
@@ -82,7 +70,7 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 		}
 	}
 	// Read at once: each its own row, the bad one and unknown ids not found.
-	errs = run(func(i int) error {
+	errs = atOnce(n, func(i int) error {
 		id := ids[i]
 		if i%5 == 0 {
 			id = store.NewUUID() // unknown
@@ -107,7 +95,7 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 	}
 	// One user read by many calls at once (a batch holds the id several
 	// times): each gets its blocks once.
-	errs = run(func(int) error {
+	errs = atOnce(n, func(int) error {
 		if _, blocked, err := db.UserWithBlocked(ctx, seedMod); err != nil || fmt.Sprint(blocked) != fmt.Sprint([]string{seedBob}) {
 			return fmt.Errorf("moderator: blocked %v, %v", blocked, err)
 		}
@@ -120,7 +108,7 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 	}
 	// Sessions at once: each token its own user and blocks.
 	tokens := []string{"alice-session-token-0001", "mod-session-token-0002", "no-such-token"}
-	errs = run(func(i int) error {
+	errs = atOnce(n, func(i int) error {
 		token := tokens[i%len(tokens)]
 		su, info, err := db.SessionConnect(ctx, token)
 		switch {
@@ -154,6 +142,21 @@ func testConnectCallsAtOnce(t *testing.T, d storetest.Dialect) {
 		}
 		t.Logf("statements for %d calls each: users %d, sessions %d, guests %d", n, users, sessions, guestStatements)
 	}
+}
+
+// atOnce runs f(0) … f(n-1) on n goroutines released together, so that
+// their calls meet in the store's batches, and returns their errors.
+func atOnce(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); <-start; errs[i] = f(i) }()
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 // TestBatchedReadsScanEveryColumn: the batched reads scan rows by hand, so

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -220,20 +219,10 @@ func testSaveNewGuest(t *testing.T, d storetest.Dialect) {
 		ids[i] = store.NewUUID()
 	}
 	ids[7], ids[23] = taken, seedAlice
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = db.SaveGuest(ctx, store.Guest{ID: ids[i], Name: fmt.Sprintf("nuovo-%d", i),
-				CreatedAt: created, UpdatedAt: joined.Add(time.Second), New: true})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(n, func(i int) error {
+		return db.SaveGuest(ctx, store.Guest{ID: ids[i], Name: fmt.Sprintf("nuovo-%d", i),
+			CreatedAt: created, UpdatedAt: joined.Add(time.Second), New: true})
+	})
 	for i, id := range ids {
 		if errs[i] != nil {
 			t.Fatalf("guest %d: %v", i, errs[i])

@@ -36,6 +36,10 @@ type Guest struct {
 	New bool
 }
 
+// plainInsert reports whether g's row is inserted without a conflict check
+// (New; OnlyCreate keeps its own rule).
+func (g Guest) plainInsert() bool { return g.New && !g.OnlyCreate }
+
 // SaveGuest creates the guest's row, or updates the profile of the
 // anonymous user with that id when it exists and differs (or g.Touch). A
 // registered user with that id is never changed.
